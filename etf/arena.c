@@ -1,0 +1,87 @@
+/*
+ * arena.c -- the bump allocator that decoded and parsed terms live in.
+ *
+ * A decoded term is a tree of many small pieces that all die together, when
+ * the message they came in has been handled. Giving each piece to malloc
+ * would cost a call per piece and a walk of the tree to free it; instead the
+ * arena takes memory from malloc in blocks that grow geometrically and hands
+ * it out by moving a pointer. etf_arena_release frees the blocks.
+ *
+ * The arena's optional `limit` lets a caller bound what one hostile message
+ * may make it allocate.
+ */
+#include <stdlib.h>
+
+#include "etf/etf.h"
+
+struct etf_arena_block {
+    struct etf_arena_block *next;
+    size_t size, used;
+    /* Terms need 8-byte alignment: max_align_t covers it. */
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+#define ARENA_FIRST_BLOCK 4096
+#define ARENA_MAX_BLOCK   (1u << 24)
+
+void etf_arena_init(etf_arena *a)
+{
+    a->head = NULL;
+    a->total = 0;
+    a->limit = 0;
+}
+
+void *etf_arena_alloc(etf_arena *a, size_t size)
+{
+    const size_t align = _Alignof(max_align_t);
+    struct etf_arena_block *b = a->head;
+
+    if (size > SIZE_MAX - align)
+        return NULL;
+    size = (size + align - 1) & ~(align - 1);
+    if (b != NULL && b->size - b->used >= size) {
+        void *p = b->data + b->used;
+        b->used += size;
+        return p;
+    }
+
+    /* A new block: twice the last one, up to ARENA_MAX_BLOCK, or exactly
+     * what a larger request needs. */
+    size_t want = b != NULL ? b->size * 2 : ARENA_FIRST_BLOCK;
+    if (want > ARENA_MAX_BLOCK)
+        want = ARENA_MAX_BLOCK;
+    if (want < size)
+        want = size;
+    if (want > SIZE_MAX - sizeof *b)
+        return NULL;
+    if (a->limit != 0 && (a->total > a->limit || want > a->limit - a->total))
+        return NULL;
+    struct etf_arena_block *nb = malloc(sizeof *nb + want);
+    if (nb == NULL)
+        return NULL;
+    nb->size = want;
+    nb->used = size;
+    a->total += want;
+    /* A block made for one large request goes behind the current one, so
+     * that the current block's free space is not lost. */
+    if (b != NULL && want == size && b->size - b->used > 256) {
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    return nb->data;
+}
+
+void etf_arena_release(etf_arena *a)
+{
+    struct etf_arena_block *b = a->head;
+    while (b != NULL) {
+        struct etf_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
