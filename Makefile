@@ -47,7 +47,10 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
 
-test: unit integration
+# tests/setup installs what is missing (as root) or says what to install.
+test:
+	@tests/setup
+	@$(MAKE) --no-print-directory unit integration
 
 build-san/.stamp: $(LIB_SRC) $(TOOL_SRC) $(HDRS)
 	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
@@ -70,7 +73,11 @@ build-san/tests/%: tests/unit/%.c build-san/.stamp
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-integration: build-san/.stamp
+build-san/tests/etf_peer: tests/integration/etf_peer.c build-san/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
+
+integration: build-san/.stamp build-san/tests/etf_peer
 	@tests/run-integration build-san/edist
 
 fuzz:

@@ -172,6 +172,10 @@ static void ex_char(etf_buf *out, uint32_t c, char quote, uint32_t next)
         etf_buf_append(out, two, 2);
     } else if (c < ' ') {
         etf_buf_printf(out, "\\x%02X", c);
+    } else if ((c >= 0x80 && c < 0xA0) || c == 0x2028 || c == 0x2029) {
+        /* C1 controls and line separators: Elixir 1.20 refuses them raw
+         * in a string. */
+        etf_buf_printf(out, "\\u%04X", c);
     } else {
         uint8_t u[4];
         etf_buf_append(out, u, etf_utf8_put(c, u));
@@ -560,6 +564,13 @@ static void write_binary_erlang(printer *p, const etf_term *t)
         if (!latin1_printable(c))
             utf8_ok = 0;
         i += k;
+    }
+    if (!utf8_ok && etf_utf8_valid(s, n)) {
+        /* UTF-8 with a character outside the printable range: io_lib
+         * shows the bytes (it tries Latin-1 only for text that is not
+         * UTF-8). */
+        write_bits_list(p, t);
+        return;
     }
     if (utf8_ok) {
         int ascii = etf_utf8_count(s, n) == n;
