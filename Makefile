@@ -5,6 +5,7 @@
 #                   OTP nodes, all built with AddressSanitizer and UBSan
 #   make fuzz       libFuzzer targets (clang)
 #   make bench      benchmarks next to libei and the BEAM
+#   make demo       edist next to a real node started for the occasion
 #   make clean
 #
 # Each layer is a folder whose .c files go into libedist.a; the command's
@@ -26,7 +27,7 @@ BUILD   ?= build
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_OBJ:= $(TOOL_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all test unit integration fuzz bench clean
+.PHONY: all test unit integration fuzz bench clean demo
 
 all: libedist.a edist
 
@@ -79,6 +80,9 @@ build-san/tests/etf_peer: tests/integration/etf_peer.c build-san/.stamp
 
 integration: build-san/.stamp build-san/tests/etf_peer
 	@tests/run-integration build-san/edist
+
+demo:
+	@tests/demo
 
 fuzz:
 	$(MAKE) -C tests/fuzz
