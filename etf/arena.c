@@ -85,3 +85,27 @@ void etf_arena_release(etf_arena *a)
     a->head = NULL;
     a->total = 0;
 }
+
+/* Empty the arena but keep its memory. A single block is
+ * rewound; several are replaced by one block of their total size, so the
+ * next term as large as this one decodes with no malloc at all. */
+void etf_arena_reset(etf_arena *a)
+{
+    struct etf_arena_block *b = a->head;
+    if (b == NULL)
+        return;
+    if (b->next == NULL) {
+        b->used = 0;
+        return;
+    }
+    size_t total = a->total;
+    etf_arena_release(a);
+    struct etf_arena_block *nb = malloc(sizeof *nb + total);
+    if (nb == NULL)
+        return;
+    nb->next = NULL;
+    nb->size = total;
+    nb->used = 0;
+    a->head = nb;
+    a->total = total;
+}

@@ -56,9 +56,13 @@ typedef struct decoder {
     size_t max_depth;
     etf_arena *a;
     etf_error *err;
-    frame *stack;
+    frame *stack;       /* the caller's small array until it overflows */
     size_t depth, cap;
+    int stack_on_heap;  /* stack was malloc'ed: free it at the end */
 } decoder;
+
+/* Most terms nest no deeper: their stack needs no malloc. */
+#define SMALL_STACK 16
 
 int etf_fail(etf_error *err, etf_errcode code, size_t offset,
              const char *fmt, ...)
@@ -220,7 +224,8 @@ static int decode_atom(decoder *d, etf_atom *out)
         return etf_fail(d->err, ETF_ERR_UTF8, at(d, tag_pos),
                         "atom at offset %zu%s is not valid UTF-8",
                         at(d, tag_pos), where(d));
-    size_t chars = etf_utf8_count(s, len);
+    /* No more characters than bytes: only long names need counting. */
+    size_t chars = len <= ETF_MAX_ATOM_CHARS ? len : etf_utf8_count(s, len);
     if (chars > ETF_MAX_ATOM_CHARS)
         return etf_fail(d->err, ETF_ERR_ATOM, at(d, tag_pos),
                         "atom at offset %zu%s has %zu characters, the limit "
@@ -361,10 +366,18 @@ static int push(decoder *d, etf_term *slots, uint32_t n, size_t end,
                         "terms nested more than %zu deep at offset %zu%s",
                         d->max_depth, at(d, d->pos), where(d));
     if (d->depth == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        frame *s = realloc(d->stack, cap * sizeof *s);
+        size_t cap = d->cap * 2;
+        frame *s;
+        if (!d->stack_on_heap) {
+            s = malloc(cap * sizeof *s);
+            if (s != NULL)
+                memcpy(s, d->stack, d->depth * sizeof *s);
+        } else {
+            s = realloc(d->stack, cap * sizeof *s);
+        }
         if (s == NULL)
             return nomem(d);
+        d->stack_on_heap = 1;
         d->stack = s;
         d->cap = cap;
     }
@@ -462,10 +475,20 @@ static int decode_one(decoder *d, etf_term *t)
         d->pos += 1;
         return decode_old_float(d, tag_pos, t);
 
+    case SMALL_ATOM_UTF8_EXT:
+        /* What modern peers send: no second dispatch in decode_atom. */
+        if (left >= 1 && left - 1 >= p[0] && etf_utf8_valid(p + 1, p[0])) {
+            t->type = ETF_ATOM;
+            t->n = p[0];
+            t->u.atom = (const char *)p + 1;
+            d->pos += 2 + (size_t)p[0];
+            return 0;
+        }
+        /* Otherwise decode_atom reports what is wrong. */
+        /* fall through */
     case ATOM_EXT:
     case SMALL_ATOM_EXT:
     case ATOM_UTF8_EXT:
-    case SMALL_ATOM_UTF8_EXT:
     case ATOM_CACHE_REF: {
         etf_atom a;
         if (decode_atom(d, &a) != 0)
@@ -865,10 +888,15 @@ static int decode_tree(decoder *d, etf_term *root)
             d->depth--;
             continue;
         }
-        etf_term *slot = f->next++;
-        f->left--;
-        if (decode_one(d, slot) != 0)
-            return -1;
+        /* Fill this frame's slots in a row until one of them is a
+         * container (which pushes a frame and may move the stack). */
+        size_t depth = d->depth;
+        do {
+            etf_term *slot = f->next++;
+            f->left--;
+            if (decode_one(d, slot) != 0)
+                return -1;
+        } while (d->depth == depth && f->left != 0);
     }
     return 0;
 }
@@ -934,6 +962,7 @@ static int decode_compressed(decoder *d, etf_term *t)
     int r = decode_tree(&inner, t);
     d->stack = inner.stack; /* the stack may have grown */
     d->cap = inner.cap;
+    d->stack_on_heap = inner.stack_on_heap;
     if (r != 0)
         return -1;
     if (inner.pos != usize)
@@ -966,7 +995,7 @@ static int run(decoder *d, etf_term *out, int top)
     return decode_tree(d, out);
 }
 
-static void setup(decoder *d, const uint8_t *buf, size_t len,
+static void setup(decoder *d, frame *small, const uint8_t *buf, size_t len,
                   const etf_decode_opts *opts, etf_arena *a, etf_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -977,6 +1006,8 @@ static void setup(decoder *d, const uint8_t *buf, size_t len,
                                            : ETF_DEFAULT_MAX_DEPTH;
     d->a = a;
     d->err = err;
+    d->stack = small;
+    d->cap = SMALL_STACK;
     if (err != NULL) {
         err->code = ETF_OK;
         err->message[0] = 0;
@@ -987,7 +1018,8 @@ int etf_decode(const uint8_t *buf, size_t len, const etf_decode_opts *opts,
                etf_arena *a, etf_term *out, etf_error *err)
 {
     decoder d;
-    setup(&d, buf, len, opts, a, err);
+    frame small[SMALL_STACK];
+    setup(&d, small, buf, len, opts, a, err);
     if (len == 0)
         return etf_fail(err, ETF_ERR_TRUNCATED, 0, "empty input: no term");
     if (buf[0] != ETF_VERSION_MAGIC)
@@ -996,7 +1028,8 @@ int etf_decode(const uint8_t *buf, size_t len, const etf_decode_opts *opts,
                         "External Term Format", buf[0]);
     d.pos = 1;
     int r = run(&d, out, 1);
-    free(d.stack);
+    if (d.stack_on_heap)
+        free(d.stack);
     if (r != 0)
         return -1;
     if (d.pos != len)
@@ -1011,9 +1044,11 @@ int etf_decode_term(const uint8_t *buf, size_t len,
                     etf_term *out, size_t *used, etf_error *err)
 {
     decoder d;
-    setup(&d, buf, len, opts, a, err);
+    frame small[SMALL_STACK];
+    setup(&d, small, buf, len, opts, a, err);
     int r = run(&d, out, 1);
-    free(d.stack);
+    if (d.stack_on_heap)
+        free(d.stack);
     if (r != 0)
         return -1;
     if (used != NULL)

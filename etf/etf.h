@@ -248,6 +248,10 @@ void etf_arena_init(etf_arena *a);
 void *etf_arena_alloc(etf_arena *a, size_t size);
 /* Frees every block. The arena may be used again afterwards. */
 void etf_arena_release(etf_arena *a);
+/* Frees every term but keeps the memory (folded into one block), so that a
+ * connection decoding message after message of similar size does not go
+ * back to malloc. */
+void etf_arena_reset(etf_arena *a);
 
 /* ---------------------------------------------------------------------
  * Output buffer

@@ -7,6 +7,8 @@
  * surrogates (U+D800..U+DFFF), nothing past U+10FFFF -- the same set the
  * BEAM accepts in binary_to_term.
  */
+#include <string.h>
+
 #include "etf/etf.h"
 #include "etf/internal.h"
 
@@ -47,6 +49,14 @@ int etf_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         if (s[i] < 0x80) {
             i++;
             continue;
