@@ -815,6 +815,14 @@ static int decode_fun(decoder *d, size_t tag_pos, etf_term *t)
     return push(d, e, fun->num_free, end, "NEW_FUN_EXT");
 }
 
+static int cmp_atom_names(const void *x, const void *y)
+{
+    const etf_atom *a = x, *b = y;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return memcmp(a->name, b->name, a->len);
+}
+
 /* RECORD_EXT (OTP 29): [4] #Fields, [1] Flags, Module, Name, the field
  * names, then the values. erts rejects unknown flag bits, non-atom names
  * and duplicate field names; so do we. */
@@ -853,19 +861,27 @@ static int decode_record(decoder *d, size_t tag_pos, etf_term *t)
     r->values = alloc_terms(d, n);
     if (r->fields == NULL || r->values == NULL)
         return nomem(d);
-    for (size_t i = 0; i < n; i++) {
-        size_t field_pos = d->pos;
+    size_t fields_pos = d->pos;
+    for (size_t i = 0; i < n; i++)
         if (decode_atom(d, &r->fields[i]) != 0)
             return -1;
-        for (size_t j = 0; j < i; j++)
-            if (r->fields[j].len == r->fields[i].len &&
-                memcmp(r->fields[j].name, r->fields[i].name,
-                       r->fields[i].len) == 0)
-                return etf_fail(d->err, ETF_ERR_VALUE, at(d, field_pos),
-                                "RECORD_EXT at offset %zu%s names field "
-                                "'%.*s' twice", at(d, tag_pos), where(d),
-                                (int)r->fields[i].len, r->fields[i].name);
-    }
+    /* Duplicate names: sort a copy (n log n, so that a record of many
+     * fields cannot make this quadratic) and look at neighbours. */
+    etf_atom *sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL)
+        return nomem(d);
+    memcpy(sorted, r->fields, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_atom_names);
+    for (size_t i = 1; i < n; i++)
+        if (cmp_atom_names(&sorted[i - 1], &sorted[i]) == 0) {
+            etf_atom dup = sorted[i];
+            free(sorted);
+            return etf_fail(d->err, ETF_ERR_VALUE, at(d, fields_pos),
+                            "RECORD_EXT at offset %zu%s names field "
+                            "'%.*s' twice", at(d, tag_pos), where(d),
+                            (int)dup.len, dup.name);
+        }
+    free(sorted);
     if (n > d->len - d->pos)
         return truncated(d, tag_pos, "RECORD_EXT values", n);
     return push(d, r->values, (uint32_t)n, 0, NULL);

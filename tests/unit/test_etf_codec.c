@@ -304,7 +304,7 @@ static void test_errors(void **state)
     expect_error("834300000001027702727477036f6e657701616101",
                  ETF_ERR_VALUE, 1);                      /* flags 2 */
     expect_error("83430000000200770272747701727701617701616101",
-                 ETF_ERR_VALUE, 17);                     /* field twice */
+                 ETF_ERR_VALUE, 14);                     /* field twice */
 }
 
 static void test_truncations_never_crash(void **state)
