@@ -76,7 +76,7 @@
 #define PARSE_MAX_BINARY_BYTES ((uint64_t)1 << 24)
 #define PARSE_MAX_BINARY_BITS (PARSE_MAX_BINARY_BYTES * 8)
 
-/* ---- tokens ------------------------------------------------------------ */
+/* ---- tokens ------------------------------------------------------------- */
 
 typedef enum tok_kind {
     T_EOF,
@@ -98,7 +98,7 @@ typedef struct token {
     size_t cp_start;
 } token;
 
-/* ---- the stack of open containers ---------------------------------------- */
+/* ---- the stack of open containers --------------------------------------- */
 
 typedef enum frame_kind { F_TUPLE, F_LIST, F_MAP, F_BINARY } frame_kind;
 
@@ -138,7 +138,7 @@ enum { STEP_ERROR = -1, STEP_MORE, STEP_VALUE };
 
 static const uint8_t empty_bytes[1];
 
-/* ---- errors ------------------------------------------------------------ */
+/* ---- errors ------------------------------------------------------------- */
 
 /* Line and column (1-based, in characters) of byte offset pos. */
 static void locate(const parser *p, size_t pos, unsigned *line,
@@ -242,7 +242,7 @@ static int unterminated(parser *p, const frame *f)
                   "column %u", frame_name(f->kind), line, col);
 }
 
-/* ---- memory --------------------------------------------------------------- */
+/* ---- memory ------------------------------------------------------------- */
 
 /* Room for `need` items of `size` bytes in a malloc'ed array: returns the
  * array (perhaps moved), or NULL with the error set and the old array
@@ -438,7 +438,8 @@ static int integer_term(parser *p, size_t from, size_t to, unsigned base,
             limb[nl++] = (uint32_t)carry;
     }
     size_t nb = nl * 4;
-    while (nb > 0 && ((limb[(nb - 1) / 4] >> (8 * ((nb - 1) % 4))) & 0xFF) == 0)
+    while (nb > 0 &&
+           ((limb[(nb - 1) / 4] >> (8 * ((nb - 1) % 4))) & 0xFF) == 0)
         nb--;
     uint8_t *b = alloc(p, nb, 1);
     if (b == NULL) {
@@ -495,7 +496,7 @@ static int float_term(parser *p, size_t from, size_t to, etf_term *v)
     return 0;
 }
 
-/* ---- the scanner ----------------------------------------------------------- */
+/* ---- the scanner -------------------------------------------------------- */
 
 static int is_lower(uint32_t c)
 {
@@ -754,7 +755,8 @@ static int lex_number(parser *p, token *t)
             return -1;
         if (to == from)
             return syntax(p, start, "expected base-%u digits after '%.*s#'",
-                          base, (int)(end - start), (const char *)p->s + start);
+                          base, (int)(end - start),
+                          (const char *)p->s + start);
         if (to < p->len && is_ascii_alnum(p->s[to]))
             return syntax(p, to, "'%c' is not a base-%u digit", p->s[to],
                           base);
@@ -953,7 +955,8 @@ static int is_reserved(const parser *p, const token *t)
     if (t->kind != T_ATOM)
         return 0;
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strlen(reserved[i]) == n && memcmp(p->s + t->pos, reserved[i], n) == 0)
+        if (strlen(reserved[i]) == n &&
+            memcmp(p->s + t->pos, reserved[i], n) == 0)
             return 1;
     return 0;
 }
@@ -997,7 +1000,7 @@ static int unexpected(parser *p, const frame *f, const token *t,
                   frame_name(f->kind), describe(p, t, d, sizeof d));
 }
 
-/* ---- frames ----------------------------------------------------------------- */
+/* ---- frames ------------------------------------------------------------- */
 
 static frame *top(parser *p)
 {
@@ -1197,7 +1200,7 @@ static int close_binary(parser *p, etf_term *v)
     return STEP_VALUE;
 }
 
-/* ---- binaries ------------------------------------------------------------- */
+/* ---- binaries ----------------------------------------------------------- */
 
 typedef enum bin_type {
     BT_DEFAULT, BT_INTEGER, BT_FLOAT, BT_BINARY, BT_BITSTRING, BT_UTF8,
@@ -1593,7 +1596,8 @@ static int read_specs(parser *p, const frame *f, seg_spec *sp, token *t)
                 return -1;
             if (!is_punct(&c, ":"))
                 return syntax(p, c.pos, "expected ':' after 'unit', as in "
-                              "unit:8, found %s", describe(p, &c, d, sizeof d));
+                              "unit:8, found %s",
+                              describe(p, &c, d, sizeof d));
             if (lex(p, &u) != 0)
                 return -1;
             if (u.kind != T_INT || u.v.type != ETF_INTEGER || u.v.u.i < 1 ||
@@ -1676,7 +1680,7 @@ static int segment_rest(parser *p, const seg_value *sv, etf_term *v)
     return unexpected(p, f, &t, what);
 }
 
-/* ---- values ------------------------------------------------------------ */
+/* ---- values ------------------------------------------------------------- */
 
 /* -5, +1.5, -$a: a sign applies to a number only. */
 static int signed_number(parser *p, const token *sign, etf_term *v)
