@@ -58,6 +58,8 @@ typedef struct decoder {
     etf_error *err;
     frame *stack;       /* the caller's small array until it overflows */
     size_t depth, cap;
+    size_t pending;     /* slots pushed and not yet filled: each of them
+                           still needs at least one byte of input */
     int stack_on_heap;  /* stack was malloc'ed: free it at the end */
 } decoder;
 
@@ -382,19 +384,30 @@ static int push(decoder *d, etf_term *slots, uint32_t n, size_t end,
         d->cap = cap;
     }
     d->stack[d->depth++] = (frame){slots, n, end, what};
+    d->pending += n;
     return 0;
 }
 
 /* A container with `n` children: allocate their slots (after checking that
  * the input can hold n terms of at least one byte each) and push them. */
+/* Bytes left that are not already promised to pending slots. Checking
+ * counts against this, not against all the bytes left, is what keeps
+ * nested headers that each claim "all the rest" from allocating
+ * quadratically. */
+static size_t unclaimed(const decoder *d)
+{
+    size_t left = d->len - d->pos;
+    return left > d->pending ? left - d->pending : 0;
+}
+
 static etf_term *children(decoder *d, size_t tag_pos, const char *what,
                           size_t n, size_t extra)
 {
-    if (n > d->len - d->pos) {
+    if (n + extra > unclaimed(d)) {
         etf_fail(d->err, ETF_ERR_ARITY, at(d, tag_pos),
                  "%s at offset %zu%s claims %zu elements, but only %zu "
-                 "bytes follow", what, at(d, tag_pos), where(d), n,
-                 d->len - d->pos);
+                 "bytes follow", what, at(d, tag_pos), where(d), n + extra,
+                 unclaimed(d));
         return NULL;
     }
     etf_term *slots = alloc_terms(d, n + extra);
@@ -551,11 +564,6 @@ static int decode_one(decoder *d, etf_term *t)
             return push(d, t, 1, 0, NULL);
         }
         /* n elements and a tail: n + 1 terms of at least a byte each. */
-        if (n >= d->len - d->pos)
-            return etf_fail(d->err, ETF_ERR_ARITY, at(d, tag_pos),
-                            "LIST_EXT at offset %zu%s claims %zu elements, "
-                            "but only %zu bytes follow", at(d, tag_pos),
-                            where(d), n, d->len - d->pos);
         etf_term *e = children(d, tag_pos, "LIST_EXT", n, 1);
         if (e == NULL)
             return -1;
@@ -803,7 +811,7 @@ static int decode_fun(decoder *d, size_t tag_pos, etf_term *t)
                             where(d), size, d->pos - tag_pos - 1);
         return 0;
     }
-    if (fun->num_free > end - d->pos)
+    if (fun->num_free > end - d->pos || fun->num_free > unclaimed(d))
         return etf_fail(d->err, ETF_ERR_ARITY, at(d, tag_pos),
                         "NEW_FUN_EXT at offset %zu%s claims %u free "
                         "variables in %zu bytes", at(d, tag_pos), where(d),
@@ -839,11 +847,11 @@ static int decode_record(decoder *d, size_t tag_pos, etf_term *t)
                         "RECORD_EXT at offset %zu%s has unknown flags %u",
                         at(d, tag_pos), where(d), flags);
     /* Two atoms, then n names and n values of at least a byte each. */
-    if (n > (d->len - d->pos) / 2)
+    if (n > unclaimed(d) / 2)
         return etf_fail(d->err, ETF_ERR_ARITY, at(d, tag_pos),
                         "RECORD_EXT at offset %zu%s claims %zu fields, but "
                         "only %zu bytes follow", at(d, tag_pos), where(d), n,
-                        d->len - d->pos);
+                        unclaimed(d));
     etf_record *r = etf_arena_alloc(d->a, sizeof *r);
     if (r == NULL)
         return nomem(d);
@@ -882,7 +890,7 @@ static int decode_record(decoder *d, size_t tag_pos, etf_term *t)
                             (int)dup.len, dup.name);
         }
     free(sorted);
-    if (n > d->len - d->pos)
+    if (n > unclaimed(d))
         return truncated(d, tag_pos, "RECORD_EXT values", n);
     return push(d, r->values, (uint32_t)n, 0, NULL);
 }
@@ -910,6 +918,7 @@ static int decode_tree(decoder *d, etf_term *root)
         do {
             etf_term *slot = f->next++;
             f->left--;
+            d->pending--;
             if (decode_one(d, slot) != 0)
                 return -1;
         } while (d->depth == depth && f->left != 0);
@@ -969,8 +978,18 @@ static int decode_compressed(decoder *d, etf_term *t)
 
     /* The uncompressed bytes are a term of their own, with offsets of
      * their own. */
+    if (out[0] == LOCAL_EXT) {
+        /* term_to_binary(T, [local, compressed]) compresses the LOCAL_EXT
+         * itself: keep the uncompressed bytes, opaque. */
+        memset(t, 0, sizeof *t);
+        t->type = ETF_LOCAL;
+        t->n = (uint32_t)usize;
+        t->u.bytes = out;
+        return 0;
+    }
     decoder inner = *d;
     inner.buf = out;
+    inner.pending = 0;
     inner.len = usize;
     inner.pos = 0;
     inner.base = 0;
