@@ -406,7 +406,7 @@ static etf_term *children(decoder *d, size_t tag_pos, const char *what,
     if (n + extra > unclaimed(d)) {
         etf_fail(d->err, ETF_ERR_ARITY, at(d, tag_pos),
                  "%s at offset %zu%s claims %zu elements, but only %zu "
-                 "bytes follow", what, at(d, tag_pos), where(d), n + extra,
+                 "bytes follow", what, at(d, tag_pos), where(d), n,
                  unclaimed(d));
         return NULL;
     }
