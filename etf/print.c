@@ -38,12 +38,6 @@
 
 /* ---- expansions ------------------------------------------------------------ */
 
-static void expansion_free(expansion *x)
-{
-    free(x->items);
-    x->items = NULL;
-}
-
 static int add_item(expansion *x, size_t *cap, item it)
 {
     if (x->n == *cap) {
@@ -58,10 +52,40 @@ static int add_item(expansion *x, size_t *cap, item it)
     return 0;
 }
 
+int label_items(expansion *x,
+                void (*write)(etf_buf *out, item *it, size_t i,
+                              const void *ctx),
+                const void *ctx)
+{
+    etf_buf text = {0};
+    size_t *ends = x->n ? malloc(x->n * sizeof *ends) : NULL;
+    if (x->n && ends == NULL)
+        return -1;
+    for (size_t i = 0; i < x->n; i++) {
+        write(&text, &x->items[i], i, ctx);
+        ends[i] = text.len;
+    }
+    if (text.failed) {
+        free(ends);
+        etf_buf_release(&text);
+        return -1;
+    }
+    /* The items point into one buffer, which the expansion owns. */
+    x->labels = (char *)text.data;
+    for (size_t i = 0; i < x->n; i++) {
+        size_t start = i ? ends[i - 1] : 0;
+        x->items[i].label = x->labels + start;
+        x->items[i].label_len = (uint32_t)(ends[i] - start);
+        x->items[i].label_atom = 0;
+    }
+    free(ends);
+    return 0;
+}
+
 /* Walk a list's elements (through STRING segments and list tails); the
  * elements of STRING segments are written into `scratch` terms that the
  * expansion owns. */
-static int expand_list(const printer *p, const etf_term *t, expansion *x)
+static int expand_list(const etf_term *t, expansion *x)
 {
     size_t cap = 0;
     size_t nbytes = 0;
@@ -105,11 +129,46 @@ static int expand_list(const printer *p, const etf_term *t, expansion *x)
         if (add_item(x, &cap, (item){.value = s, .tail = 1}))
             return -1;
     }
-    (void)p;
     return 0;
 }
 
 static int one_line(printer *p, const etf_term *t, size_t limit);
+
+/* A record field's name as a JSON object key. */
+static void json_field_label(etf_buf *out, item *it, size_t i,
+                             const void *ctx)
+{
+    const etf_record *r = ctx;
+    (void)it;
+    json_string(out, (const uint8_t *)r->fields[i].name, r->fields[i].len);
+    etf_buf_puts(out, ": ");
+}
+
+/* A map key as a JSON object key: atoms and UTF-8 binaries as their text,
+ * anything else as the text of its Erlang form. */
+static void json_key_label(etf_buf *out, item *it, size_t i, const void *ctx)
+{
+    const printer *p = ctx;
+    const etf_term *k = it->key;
+    (void)i;
+    it->key = NULL; /* the label replaces the key */
+    if (k->type == ETF_ATOM) {
+        json_string(out, (const uint8_t *)k->u.atom, k->n);
+    } else if (k->type == ETF_BINARY && k->bits == 0 &&
+               etf_utf8_valid(k->u.bytes, k->n)) {
+        json_string(out, k->u.bytes, k->n);
+    } else {
+        etf_buf text = {0};
+        printer ep = {ETF_FORMAT_ERLANG, &text, 0, p->home_node, 0, 0};
+        one_line(&ep, k, 0);
+        json_string(out, text.data ? text.data : (const uint8_t *)"",
+                    text.len);
+        if (text.failed)
+            out->failed = 1;
+        etf_buf_release(&text);
+    }
+    etf_buf_puts(out, ": ");
+}
 
 /* JSON: tuples and lists are arrays, maps objects whose keys are the text
  * of the Erlang key (see etf.h), an improper list {"list": [...],
@@ -127,7 +186,7 @@ static int expand_json(const printer *p, const etf_term *t, expansion *x)
         return 0;
     }
     if (t->type == ETF_LIST || t->type == ETF_STRING) {
-        if (expand_list(p, t, x) != 0)
+        if (expand_list(t, x) != 0)
             return -1;
         if (x->n > 0 && x->items[x->n - 1].tail) {
             x->open = "{\"list\": [";
@@ -135,70 +194,22 @@ static int expand_json(const printer *p, const etf_term *t, expansion *x)
         }
         return 0;
     }
-    if (t->type == ETF_RECORD) {
-        /* {"record": "mod:name", "fields": {...}} is more than scripts
-         * need: a record is an object of its fields. */
-        const etf_record *r = t->u.record;
-        x->open = "{";
-        x->close = "}";
-        etf_buf lb = {0};
-        size_t *offs = malloc((r->nfields + 1) * sizeof *offs);
-        if (offs == NULL)
-            return -1;
-        for (uint32_t i = 0; i < r->nfields; i++) {
-            offs[i] = lb.len;
-            json_string(&lb, (const uint8_t *)r->fields[i].name,
-                        r->fields[i].len);
-            etf_buf_puts(&lb, ": ");
-        }
-        offs[r->nfields] = lb.len;
-        x->labels = (char *)lb.data;
-        for (uint32_t i = 0; i < r->nfields && !lb.failed; i++)
-            if (add_item(x, &cap, (item){.label = x->labels + offs[i],
-                                         .label_len = (uint32_t)(offs[i + 1] - offs[i]),
-                                         .value = &r->values[i]}))
-                break;
-        free(offs);
-        return lb.failed || x->n != r->nfields ? -1 : 0;
-    }
-    /* A map. */
+    /* A record or a map: an object. */
     x->open = "{";
     x->close = "}";
-    x->map = 1;
-    etf_buf lb = {0};
-    size_t *offs = malloc(((size_t)t->n + 1) * sizeof *offs);
-    if (offs == NULL)
-        return -1;
-    for (uint32_t i = 0; i < t->n; i++) {
-        const etf_term *k = &t->u.elems[2 * i];
-        offs[i] = lb.len;
-        if (k->type == ETF_ATOM) {
-            json_string(&lb, (const uint8_t *)k->u.atom, k->n);
-        } else if (k->type == ETF_BINARY && k->bits == 0 &&
-                   etf_utf8_valid(k->u.bytes, k->n)) {
-            json_string(&lb, k->u.bytes, k->n);
-        } else {
-            /* Any other key: the JSON string of its Erlang text. */
-            etf_buf text = {0};
-            printer ep = {ETF_FORMAT_ERLANG, &text, 0, p->home_node, 0, 0};
-            one_line(&ep, k, 0);
-            json_string(&lb, text.data ? text.data : (const uint8_t *)"",
-                        text.len);
-            if (text.failed)
-                lb.failed = 1;
-            etf_buf_release(&text);
-        }
-        etf_buf_puts(&lb, ": ");
+    if (t->type == ETF_RECORD) {
+        /* A record is an object of its fields. */
+        const etf_record *r = t->u.record;
+        for (uint32_t i = 0; i < r->nfields; i++)
+            if (add_item(x, &cap, (item){.value = &r->values[i]}))
+                return -1;
+        return label_items(x, json_field_label, r);
     }
-    offs[t->n] = lb.len;
-    x->labels = (char *)lb.data;
-    for (uint32_t i = 0; i < t->n && !lb.failed; i++)
-        if (add_item(x, &cap, (item){.label = x->labels + offs[i],
-                                     .label_len = (uint32_t)(offs[i + 1] - offs[i]),
+    for (uint32_t i = 0; i < t->n; i++)
+        if (add_item(x, &cap, (item){.key = &t->u.elems[2 * i],
                                      .value = &t->u.elems[2 * i + 1]}))
-            break;
-    free(offs);
-    return lb.failed || x->n != t->n ? -1 : 0;
+            return -1;
+    return label_items(x, json_key_label, p);
 }
 
 static int expand(const printer *p, const etf_term *t, expansion *x)
@@ -222,14 +233,14 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
     case ETF_STRING:
         x->open = "[";
         x->close = "]";
-        if (expand_list(p, t, x) != 0)
+        if (expand_list(t, x) != 0)
             return -1;
         if (ex)
             elixir_keywords(x);
         return 0;
     case ETF_MAP:
         if (ex)
-            return elixir_expand_map(p, t, x);
+            return elixir_expand_map(t, x);
         x->open = "#{";
         x->close = "}";
         for (uint32_t i = 0; i < t->n; i++)
@@ -237,7 +248,6 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
                                          .mid = " => ",
                                          .value = &t->u.elems[2 * i + 1]}))
                 return -1;
-        x->map = 1;
         return 0;
     case ETF_RECORD: {
         const etf_record *r = t->u.record;
@@ -260,7 +270,6 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
                                          .mid = " = ",
                                          .value = &r->values[i]}))
                 return -1;
-        x->map = 1;
         return 0;
     }
     default:
@@ -270,11 +279,12 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
 
 static void expansion_release(expansion *x)
 {
-    expansion_free(x);
+    free(x->items);
     free(x->scratch);
     free(x->open_owned);
     free(x->labels);
     x->scratch = NULL;
+    x->items = NULL;
     x->open_owned = NULL;
     x->labels = NULL;
 }
@@ -343,11 +353,7 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
 
     for (;;) {
         if (cur != NULL) {
-            if (is_leaf(p, cur) || (cur->type != ETF_TUPLE &&
-                                    cur->type != ETF_LIST &&
-                                    cur->type != ETF_STRING &&
-                                    cur->type != ETF_MAP &&
-                                    cur->type != ETF_RECORD)) {
+            if (is_leaf(p, cur)) {
                 write_leaf(p, cur);
                 cur = NULL;
             } else {

@@ -36,7 +36,6 @@ typedef struct expansion {
     char *open_owned;      /* `open`, when it was built (records, structs) */
     char *labels;          /* label text built for the items */
     int tag_tuple;         /* Erlang tuple whose first element is an atom */
-    int map;
 } expansion;
 
 /* Writes a term that has no items. */
@@ -52,7 +51,15 @@ int list_prints_as_string(const printer *p, const etf_term *t);
 void elixir_keywords(expansion *x);
 
 /* Elixir: %{a: 1}, %{"k" => 1}, %Struct{...}. */
-int elixir_expand_map(const printer *p, const etf_term *t, expansion *x);
+int elixir_expand_map(const etf_term *t, expansion *x);
+
+/* Gives every item a label (a key written as text: "a: ", "\"k\": "):
+ * write() appends item i's label to out, and may change the item. The
+ * labels live in one buffer that the expansion owns. */
+int label_items(expansion *x,
+                void (*write)(etf_buf *out, item *it, size_t i,
+                              const void *ctx),
+                const void *ctx);
 
 /* A JSON string of UTF-8 text, quotes included. */
 void json_string(etf_buf *out, const uint8_t *s, size_t len);

@@ -296,31 +296,26 @@ static int is_kw_pair(const etf_term *e)
     return e->type == ETF_TUPLE && e->n == 2 && e->u.elems[0].type == ETF_ATOM;
 }
 
-/* Keyword items keep their label text in x->labels. */
-static int make_labels(expansion *x, const etf_term *const *keys, size_t n)
+/* A keyword item: the label is the first element of the {Key, Value}
+ * tuple, the value its second. */
+static void keyword_pair_label(etf_buf *out, item *it, size_t i,
+                               const void *ctx)
 {
-    etf_buf lb = {0};
-    size_t *offs = malloc(n * sizeof *offs);
-    if (offs == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        offs[i] = lb.len;
-        write_keyword_key(&lb, keys[i]->u.atom, keys[i]->n);
-    }
-    if (lb.failed || (n > 0 && lb.data == NULL)) {
-        free(offs);
-        etf_buf_release(&lb);
-        return -1;
-    }
-    x->labels = (char *)lb.data;
-    for (size_t i = 0; i < n; i++) {
-        size_t end = i + 1 < n ? offs[i + 1] : lb.len;
-        x->items[i].label = x->labels + offs[i];
-        x->items[i].label_len = (uint32_t)(end - offs[i]);
-        x->items[i].label_atom = 0;
-    }
-    free(offs);
-    return 0;
+    const etf_term *pair = it->value;
+    (void)i;
+    (void)ctx;
+    write_keyword_key(out, pair->u.elems[0].u.atom, pair->u.elems[0].n);
+    it->value = &pair->u.elems[1];
+}
+
+/* A map association with an atom key, written as a keyword: a: 1. */
+static void keyword_key_label(etf_buf *out, item *it, size_t i,
+                              const void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    write_keyword_key(out, it->key->u.atom, it->key->n);
+    it->key = NULL;
 }
 
 void elixir_keywords(expansion *x)
@@ -330,31 +325,14 @@ void elixir_keywords(expansion *x)
     for (size_t i = 0; i < x->n; i++)
         if (x->items[i].tail || !is_kw_pair(x->items[i].value))
             return;
-    const etf_term **keys = malloc(x->n * sizeof *keys);
-    if (keys == NULL)
-        return;
-    const etf_term **vals = malloc(x->n * sizeof *vals);
-    if (vals == NULL) {
-        free(keys);
-        return;
-    }
-    for (size_t i = 0; i < x->n; i++) {
-        keys[i] = &x->items[i].value->u.elems[0];
-        vals[i] = &x->items[i].value->u.elems[1];
-    }
-    if (make_labels(x, keys, x->n) == 0)
-        for (size_t i = 0; i < x->n; i++)
-            x->items[i].value = vals[i];
-    free(keys);
-    free(vals);
+    /* Out of memory leaves the plain list of tuples, which is correct. */
+    label_items(x, keyword_pair_label, NULL);
 }
 
-int elixir_expand_map(const printer *p, const etf_term *t, expansion *x)
+int elixir_expand_map(const etf_term *t, expansion *x)
 {
-    (void)p;
     x->open = "%{";
     x->close = "}";
-    x->map = 1;
     const etf_term *kv = t->u.elems;
     const etf_term *strukt = NULL;
     int all_atoms = 1;
@@ -367,9 +345,9 @@ int elixir_expand_map(const printer *p, const etf_term *t, expansion *x)
                  ex_alias(kv[2 * i + 1].u.atom, kv[2 * i + 1].n))
             strukt = &kv[2 * i + 1];
     }
-    if (strukt == NULL || !all_atoms) {
+    if (!all_atoms)
         strukt = NULL;
-    } else {
+    if (strukt != NULL) {
         etf_buf head = {0};
         etf_buf_putc(&head, '%');
         etf_buf_append(&head, strukt->u.atom + 7, strukt->n - 7);
@@ -383,26 +361,14 @@ int elixir_expand_map(const printer *p, const etf_term *t, expansion *x)
     x->items = n ? calloc(n, sizeof *x->items) : NULL;
     if (n && x->items == NULL)
         return -1;
-    const etf_term **keys = n ? malloc(n * sizeof *keys) : NULL;
-    if (n && keys == NULL)
-        return -1;
-    size_t j = 0;
     for (uint32_t i = 0; i < t->n; i++) {
         const etf_term *k = &kv[2 * i];
         if (strukt != NULL && etf_atom_is(k, "__struct__"))
             continue;
-        keys[j] = k;
-        x->items[j].value = &kv[2 * i + 1];
-        if (!all_atoms) {
-            x->items[j].key = k;
-            x->items[j].mid = " => ";
-        }
-        j++;
+        x->items[x->n++] = (item){.key = k, .mid = all_atoms ? NULL : " => ",
+                                  .value = &kv[2 * i + 1]};
     }
-    x->n = n;
-    int r = all_atoms ? make_labels(x, keys, n) : 0;
-    free(keys);
-    return r;
+    return all_atoms ? label_items(x, keyword_key_label, NULL) : 0;
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
