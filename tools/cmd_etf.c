@@ -121,31 +121,59 @@ static int unhex(etf_buf *b)
     return 0;
 }
 
-static int etf_decode_cmd(int argc, char **argv, edist_opts *o)
+/* What both subcommands' command lines hold. */
+typedef struct etf_args {
+    int hex;
+    unsigned flags;      /* ETF_ENCODE_COMPRESSED (encode only) */
+    const char *operand; /* FILE for decode, TERM for encode */
+} etf_args;
+
+/* Parses a subcommand's arguments. Returns -1 to go on, or the exit code
+ * to stop with (after --help, or a usage error). */
+static int parse_etf_args(const char *cmd, int argc, char **argv,
+                          edist_opts *o, etf_args *a)
 {
-    int hex = 0;
-    const char *file = NULL;
+    int encode = strcmp(cmd, "encode") == 0;
     for (int i = 1; i < argc; i++) {
         int r = edist_common_option(o, argc, argv, &i);
         if (r < 0)
             return EXIT_USAGE;
         if (r > 0)
             continue;
-        if (strcmp(argv[i], "--hex") == 0)
-            hex = 1;
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--hex") == 0) {
+            a->hex = 1;
+        } else if (encode && strcmp(arg, "--compressed") == 0) {
+            a->flags |= ETF_ENCODE_COMPRESSED;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(etf_usage, stdout);
             return EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-            edist_error("etf decode: unknown option '%s'", argv[i]);
+        } else if (!encode && arg[0] == '-' && arg[1] != 0) {
+            /* Only decode: a TERM may start with '-', as -1 does. */
+            edist_error("etf decode: unknown option '%s'", arg);
             return EXIT_USAGE;
-        } else if (file == NULL)
-            file = argv[i];
-        else {
-            edist_error("etf decode: one FILE at most");
+        } else if (a->operand == NULL) {
+            a->operand = arg;
+        } else {
+            if (encode)
+                edist_error("etf encode: one TERM only (quote it for the "
+                            "shell: edist etf encode '{a, 1}')");
+            else
+                edist_error("etf decode: one FILE at most");
             return EXIT_USAGE;
         }
     }
+    return -1;
+}
+
+static int etf_decode_cmd(int argc, char **argv, edist_opts *o)
+{
+    etf_args args = {0, 0, NULL};
+    int stop = parse_etf_args("decode", argc, argv, o, &args);
+    if (stop >= 0)
+        return stop;
+    int hex = args.hex;
+    const char *file = args.operand;
     FILE *f = stdin;
     if (file != NULL && strcmp(file, "-") != 0) {
         f = fopen(file, "rb");
@@ -194,30 +222,13 @@ static int etf_decode_cmd(int argc, char **argv, edist_opts *o)
 
 static int etf_encode_cmd(int argc, char **argv, edist_opts *o)
 {
-    int hex = 0;
-    unsigned flags = 0;
-    const char *text = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = edist_common_option(o, argc, argv, &i);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (strcmp(argv[i], "--hex") == 0)
-            hex = 1;
-        else if (strcmp(argv[i], "--compressed") == 0)
-            flags |= ETF_ENCODE_COMPRESSED;
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(etf_usage, stdout);
-            return EXIT_OK;
-        } else if (text == NULL)
-            text = argv[i]; /* a TERM may start with '-': -1 */
-        else {
-            edist_error("etf encode: one TERM only (quote it for the shell: "
-                        "edist etf encode '{a, 1}')");
-            return EXIT_USAGE;
-        }
-    }
+    etf_args args = {0, 0, NULL};
+    int stop = parse_etf_args("encode", argc, argv, o, &args);
+    if (stop >= 0)
+        return stop;
+    int hex = args.hex;
+    unsigned flags = args.flags;
+    const char *text = args.operand;
     if (text == NULL) {
         edist_error("etf encode: which TERM? (see edist etf --help)");
         return EXIT_USAGE;
