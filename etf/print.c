@@ -5,13 +5,14 @@
  * The printer is in two parts.
  *
  * Leaves (numbers, atoms, binaries, printable strings, pids, funs...) are
- * written by leaf_erlang() and leaf_elixir() in print_leaf.c, which know each
- * language's quoting and escaping rules.
+ * written by write_leaf() in print_leaf.c, which knows each language's
+ * quoting and escaping rules (and JSON's).
  *
  * Containers (tuples, lists, maps, records) are first "expanded" into a
  * list of items -- an optional key or label, a separator such as " => ",
  * and a value -- with an opening and a closing text. The layout code below
- * then needs to know nothing about the language:
+ * then needs to know nothing about the language (JSON is laid out as
+ * Elixir is):
  *
  *  - one_line() writes a term on one line. It keeps an explicit stack of
  *    expansions, so a term nested 100 000 deep prints without recursion.
