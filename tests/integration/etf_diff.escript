@@ -3,7 +3,8 @@
 %% etf_diff.escript -- the node's side of edist's differential codec test.
 %%
 %%   etf_diff.escript gen DIR    writes DIR/terms.bin: fixed and random terms
-%%                               as term_to_binary(T, [{minor_version, 2}])
+%%                               as term_to_binary(T, [{minor_version, 2}]),
+%%                               and DIR/iolib.bin: io_lib's text of each
 %%   etf_diff.escript check DIR  reads DIR/out.bin (what etf_peer made of
 %%                               them) and checks every answer against T
 %%
@@ -26,11 +27,17 @@ main(["gen", Dir]) ->
     Bin = << <<(byte_size(B)):32, B/binary>>
              || T <- Terms, B <- [term_to_binary(T, [{minor_version, 2}])] >>,
     ok = file:write_file(filename:join(Dir, "terms.bin"), Bin),
+    %% io_lib's text is taken here, in the VM that wrote the bytes: since
+    %% OTP 26 a small map's key order follows atom creation, which another
+    %% VM may see differently.
+    Text = << <<(byte_size(L)):32, L/binary>> || T <- Terms, L <- [iolib(T)] >>,
+    ok = file:write_file(filename:join(Dir, "iolib.bin"), Text),
     io:format("generated ~b terms~n", [length(Terms)]);
 main(["check", Dir]) ->
     {ok, In} = file:read_file(filename:join(Dir, "terms.bin")),
     {ok, Out} = file:read_file(filename:join(Dir, "out.bin")),
-    Terms = [binary_to_term(B) || B <- records(In)],
+    {ok, IoLib} = file:read_file(filename:join(Dir, "iolib.bin")),
+    Terms = lists:zip([binary_to_term(B) || B <- records(In)], records(IoLib)),
     Results = check(Terms, records(Out), 1, []),
     Failed = [R || {fail, _, _, _} = R <- Results],
     Passed = length(Results) - length(Failed),
@@ -45,20 +52,20 @@ records(<<Len:32, B:Len/binary, Rest/binary>>) -> [B | records(Rest)];
 records(<<>>) -> [].
 
 check([], [], _, Acc) -> lists:reverse(Acc);
-check([T | Ts], [<<"!", Err/binary>> | Rs], N, Acc) ->
+check([{T, _} | Ts], [<<"!", Err/binary>> | Rs], N, Acc) ->
     check(Ts, Rs, N + 1, [{fail, N, "decode", io_lib:format("~ts for ~tp", [Err, T])} | Acc]);
-check([T | Ts], [Enc, Line, Pretty, _ExLine, _ExPretty, Json | Rs], N, Acc) ->
+check([{T, IoText} | Ts], [Enc, Line, Pretty, _ExLine, _ExPretty, Json | Rs], N, Acc) ->
     Checks = [{"reencode", fun() -> binary_to_term(Enc) =:= T end},
               {"bytes", fun() -> not canonical(T) orelse
                                  Enc =:= term_to_binary(T, [{minor_version, 2}, deterministic]) end},
               {"readback", fun() -> not literal(T) orelse
                                     (parse(Line) =:= T andalso parse(Pretty) =:= T) end},
-              {"iolib", fun() -> not canonical(T) orelse Line =:= iolib(T) end},
+              {"iolib", fun() -> not canonical(T) orelse Line =:= IoText end},
               {"json", fun() -> json_ok(Json) end}],
     R = [case catch F() of
              true -> {pass, N, What};
              Other -> {fail, N, What, io_lib:format("~tp~n  ours: ~ts~n  pretty: ~ts~n  iolib: ~ts~n  got: ~tp",
-                                                   [T, Line, Pretty, iolib(T), Other])}
+                                                   [T, Line, Pretty, IoText, Other])}
          end || {What, F} <- Checks],
     check(Ts, Rs, N + 1, lists:reverse(R) ++ Acc).
 
