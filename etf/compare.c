@@ -14,7 +14,8 @@
  *    double to meet a float (9007199254740993 > 9007199254740992.0). In the
  *    exact flavour (=:=, and the order the BEAM keeps small maps' keys in)
  *    an integer never equals a float, and every integer sorts before every
- *    float: #{1.0 => a, 2 => b} is written with key 2 first.
+ *    float: #{1.0 => a, 2 => b} is written with key 2 first. Nor does
+ *    -0.0 equal 0.0 (OTP 27's rule).
  *
  *  - Maps by size, then by their keys in ascending exact order, then by
  *    their values in that key order -- whatever order the entries were
@@ -183,8 +184,17 @@ static int cmp_int_float(const etf_term *a, double f)
 static int cmp_number(const etf_term *a, const etf_term *b, int exact)
 {
     int af = a->type == ETF_FLOAT, bf = b->type == ETF_FLOAT;
-    if (af && bf)
-        return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
+    if (af && bf) {
+        double x = a->u.f, y = b->u.f;
+        if (x != y)
+            return x < y ? -1 : 1;
+        /* 0.0 == -0.0, but since OTP 27 they are not =:=, and -0.0 sorts
+         * first (OTP 25 and 26 call them =:= too; a map can then never
+         * hold both, so taking OTP 27's side refuses nothing they send). */
+        if (exact && signbit(x) != signbit(y))
+            return signbit(x) ? -1 : 1;
+        return 0;
+    }
     if (!af && !bf)
         return cmp_int(a, b);
     if (exact)

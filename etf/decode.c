@@ -45,6 +45,9 @@ typedef struct frame {
     uint32_t left;     /* slots left in this frame */
     size_t end;        /* if non-zero: the offset this frame must end at */
     const char *what;  /* what `end` belongs to, for the message */
+    const etf_term *map; /* a map whose keys must differ, checked when
+                          * its entries are filled */
+    size_t map_pos;    /* the offset of that map's tag */
 } frame;
 
 typedef struct decoder {
@@ -383,7 +386,7 @@ static int push(decoder *d, etf_term *slots, uint32_t n, size_t end,
         d->stack = s;
         d->cap = cap;
     }
-    d->stack[d->depth++] = (frame){slots, n, end, what};
+    d->stack[d->depth++] = (frame){slots, n, end, what, NULL, 0};
     d->pending += n;
     return 0;
 }
@@ -621,7 +624,13 @@ static int decode_one(decoder *d, etf_term *t)
         if (e == NULL)
             return -1;
         t->u.elems = e;
-        return push(d, e, (uint32_t)(2 * arity), 0, NULL);
+        if (push(d, e, (uint32_t)(2 * arity), 0, NULL) != 0)
+            return -1;
+        if (arity > 1) { /* its keys are checked when the frame is full */
+            d->stack[d->depth - 1].map = t;
+            d->stack[d->depth - 1].map_pos = tag_pos;
+        }
+        return 0;
     }
 
     case PID_EXT:
@@ -895,11 +904,28 @@ static int decode_record(decoder *d, size_t tag_pos, etf_term *t)
     return push(d, r->values, (uint32_t)n, 0, NULL);
 }
 
+/* binary_to_term refuses a map that holds a key twice; so do we. */
+static int check_keys(decoder *d, const frame *f)
+{
+    uint32_t i, j;
+    int r = etf_map_duplicate(f->map, &i, &j);
+    if (r < 0)
+        return nomem(d);
+    if (r > 0)
+        return etf_fail(d->err, ETF_ERR_VALUE, at(d, f->map_pos),
+                        "MAP_EXT at offset %zu%s has the same key twice "
+                        "(entries %u and %u of %u)", at(d, f->map_pos),
+                        where(d), i + 1, j + 1, f->map->n);
+    return 0;
+}
+
 /* Fill `root` and everything it contains. */
 static int decode_tree(decoder *d, etf_term *root)
 {
     size_t base_depth = d->depth;
-    if (push(d, root, 1, 0, NULL) != 0)
+    /* The root straight away: a term that is no container (an atom, a
+     * pid, a binary) then never touches the stack. */
+    if (decode_one(d, root) != 0)
         return -1;
     while (d->depth > base_depth) {
         frame *f = &d->stack[d->depth - 1];
@@ -909,6 +935,8 @@ static int decode_tree(decoder *d, etf_term *root)
                                 "%s ending at offset %zu%s does not match "
                                 "its size field (%zu)", f->what,
                                 at(d, d->pos), where(d), at(d, f->end));
+            if (f->map != NULL && check_keys(d, f) != 0)
+                return -1;
             d->depth--;
             continue;
         }

@@ -76,4 +76,10 @@ int etf_atom_needs_quotes(const char *name, size_t len);
 /* Width of UTF-8 text in characters (what a terminal column count needs). */
 size_t etf_text_width(const uint8_t *s, size_t len);
 
+/* Does a map hold a key twice (=:=)? Returns 1 and the two entry indexes
+ * (first < second), 0 if every key is different, -1 out of memory.
+ * map_keys.c. */
+int etf_map_duplicate(const etf_term *map, uint32_t *first,
+                      uint32_t *second);
+
 #endif

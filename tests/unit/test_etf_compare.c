@@ -112,6 +112,12 @@ static void test_pairs_as_otp_orders_them(void **state)
         assert_int_equal(sign(etf_compare(&b, &a, 0)), -loose);
         assert_int_equal(sign(etf_compare(&b, &a, 1)), -exact);
     }
+    /* OTP 27 and later (OTP 25 has 0.0 =:= -0.0): -0.0 == 0.0, but not
+     * =:=, and maps:keys(#{0.0 => a, -0.0 => b}) is [-0.0, 0.0]. */
+    etf_term neg = etf_float(-0.0), pos = etf_float(0.0);
+    assert_int_equal(etf_compare(&neg, &pos, 0), 0);
+    assert_int_equal(sign(etf_compare(&neg, &pos, 1)), -1);
+    assert_int_equal(sign(etf_compare(&pos, &neg, 1)), 1);
 }
 
 /* term_to_binary(#{aq1 => 1, zq1 => 2}) on OTP 29, where zq1 was made
