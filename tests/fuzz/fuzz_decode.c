@@ -37,11 +37,8 @@
  * saves the input. Memory is bounded: the arena may take 64 MiB and a
  * COMPRESSED term may declare at most 16 MiB.
  *
- * Known bugs (reported, not yet fixed) would make every run stop at once
- * on the same finding. Unless FUZZ_STRICT is defined, the checks that they
- * break are skipped for the inputs that hit them, so that the fuzzer goes
- * on looking for other bugs; see known_bug_*() below and README.md.
- * Build with -DFUZZ_STRICT=1 (make STRICT=1) to see them again.
+ * Every check is on for every input: the bugs the fuzzer found (see
+ * regressions/ and README.md) are fixed, and `make repro` replays them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,9 +51,6 @@
 
 #ifndef FUZZ_WITH_PRINT
 #define FUZZ_WITH_PRINT 0
-#endif
-#ifndef FUZZ_STRICT
-#define FUZZ_STRICT 0
 #endif
 
 #define ARENA_LIMIT ((size_t)64 << 20)
@@ -126,103 +120,6 @@ static void init_atom_refs(void)
         atom_refs[i].name = s;
         atom_refs[i].len = (uint32_t)len;
     }
-}
-
-/* ---- known bugs ------------------------------------------------------------ */
-
-/* Walks every term inside t (explicit stack: decoded terms may be nested
- * far deeper than the C stack allows) and returns 1 if pred() holds for
- * one of them. */
-static int any_term(const etf_term *t, int (*pred)(const etf_term *))
-{
-    size_t cap = 256, n = 0;
-    const etf_term **stack = malloc(cap * sizeof *stack);
-    int found = 0;
-    if (stack == NULL)
-        fail("out of memory walking a term");
-    stack[n++] = t;
-    while (n > 0 && !found) {
-        const etf_term *x = stack[--n];
-        if (pred(x)) {
-            found = 1;
-            break;
-        }
-        const etf_term *kids = NULL;
-        size_t nk = 0;
-        switch (x->type) {
-        case ETF_TUPLE: kids = x->u.elems; nk = x->n; break;
-        case ETF_LIST: kids = x->u.elems; nk = (size_t)x->n + 1; break;
-        case ETF_MAP: kids = x->u.elems; nk = 2 * (size_t)x->n; break;
-        case ETF_FUN: kids = x->u.fun->free_vars; nk = x->u.fun->num_free; break;
-        case ETF_RECORD:
-            kids = x->u.record->values;
-            nk = x->u.record->nfields;
-            break;
-        default: break;
-        }
-        if (n + nk > cap) {
-            while (n + nk > cap)
-                cap *= 2;
-            const etf_term **s = realloc(stack, cap * sizeof *s);
-            if (s == NULL)
-                fail("out of memory walking a term");
-            stack = s;
-        }
-        for (size_t i = 0; i < nk; i++)
-            stack[n++] = &kids[i];
-    }
-    free(stack);
-    return found;
-}
-
-/* A map of 2..32 keys whose keys are not in term order. The encoder writes
- * such maps sorted (as the BEAM does), but etf_compare compares maps
- * pair by pair in their stored order, so the map it decodes back is not
- * etf_equal to the original: KNOWN BUG 1 (etf/compare.c, ETF_MAP case of
- * shallow()). Maps of more than 32 keys are written in the order given
- * and round-trip. */
-static int unsorted_small_map(const etf_term *t)
-{
-    if (t->type != ETF_MAP || t->n < 2 || t->n > 32)
-        return 0;
-    for (uint32_t i = 1; i < t->n; i++)
-        if (etf_compare(&t->u.elems[2 * (i - 1)], &t->u.elems[2 * i], 1) > 0)
-            return 1;
-    return 0;
-}
-
-static int known_bug_map_order(const etf_term *t)
-{
-    return !FUZZ_STRICT && any_term(t, unsorted_small_map);
-}
-
-/* The same bug breaks the fixed point: the encoder sorts a small map's
- * keys with etf_compare, and a key that holds an unsorted small map
- * compares differently before and after that inner map was written
- * sorted, so the second encoding orders the outer keys differently. */
-static int small_map_with_unsorted_key(const etf_term *t)
-{
-    if (t->type != ETF_MAP || t->n < 2 || t->n > 32)
-        return 0;
-    for (uint32_t i = 0; i < t->n; i++)
-        if (any_term(&t->u.elems[2 * i], unsorted_small_map))
-            return 1;
-    return 0;
-}
-
-static int known_bug_map_key_order(const etf_term *t)
-{
-    return !FUZZ_STRICT && any_term(t, small_map_with_unsorted_key);
-}
-
-/* A LOCAL_EXT term long enough to be worth compressing. The encoder then
- * writes 131, COMPRESSED, zlib(121, ...), as term_to_binary(T, [local,
- * compressed]) does on OTP 26+, but the decoder rejects LOCAL_EXT inside
- * COMPRESSED: KNOWN BUG 2 (etf/decode.c, decode_compressed() calls
- * decode_tree() where run() would accept LOCAL_EXT). */
-static int known_bug_local_compressed(const etf_term *t)
-{
-    return !FUZZ_STRICT && t->type == ETF_LOCAL;
 }
 
 /* ---- printing ------------------------------------------------------------ */
@@ -320,18 +217,17 @@ static void roundtrip(const etf_term *t1, int standalone, int compressed)
         fail("the encoder's output does not decode: %s (%s, offset %zu)",
              err.message, etf_strerror(err.code), err.offset);
     }
-    if (!etf_equal(t1, &t2) && !known_bug_map_order(t1)) {
+    if (!etf_equal(t1, &t2)) {
         dump("encoding", e1.data, e1.len);
         fail("decode(encode(t)) is not etf_equal to t");
     }
-    if (!etf_equal(&t2, t1) && !known_bug_map_order(t1))
+    if (!etf_equal(&t2, t1))
         fail("etf_equal is not symmetric");
 
     encode_or_die(&t2, flags, &e2, "second encoding");
     if (e2.len == 0)
         goto out2;
-    if ((e1.len != e2.len || memcmp(e1.data, e2.data, e1.len) != 0) &&
-        !known_bug_map_key_order(t1)) {
+    if ((e1.len != e2.len || memcmp(e1.data, e2.data, e1.len) != 0)) {
         dump("first encoding", e1.data, e1.len);
         dump("second encoding", e2.data, e2.len);
         fail("the encoder is not a fixed point: encode(decode(encode(t))) "
@@ -339,7 +235,7 @@ static void roundtrip(const etf_term *t1, int standalone, int compressed)
     }
 
     /* The same through ETF_ENCODE_COMPRESSED (standalone terms only). */
-    if (standalone && compressed && !known_bug_local_compressed(t1)) {
+    if (standalone && compressed) {
         etf_buf c = {0};
         encode_or_die(t1, ETF_ENCODE_COMPRESSED, &c, "compressed encoding");
         if (c.len != 0) {
@@ -350,7 +246,7 @@ static void roundtrip(const etf_term *t1, int standalone, int compressed)
                     fail("the compressed encoding does not decode: %s (%s)",
                          err.message, etf_strerror(err.code));
                 }
-            } else if (!etf_equal(t1, &t3) && !known_bug_map_order(t1)) {
+            } else if (!etf_equal(t1, &t3)) {
                 fail("decode(encode(t, compressed)) is not etf_equal to t");
             }
             etf_arena_release(&a3);
@@ -390,14 +286,6 @@ static void check_arena(const etf_arena *a, const uint8_t *term, size_t len,
         inflated = 0; /* refused before anything is allocated */
     size_t n = len + inflated;
     size_t bound = 128 * n + ((size_t)1 << 20);
-    /* KNOWN BUG 4 (etf/decode.c, children() and the LIST_EXT, MAP_EXT and
-     * RECORD_EXT checks): a container's arity is checked against the bytes
-     * left, not against the bytes left minus the slots still waiting to be
-     * filled, so nested containers that each claim "all the rest" make the
-     * arena grow with the square of the input (about 1.6 * n^2 bytes).
-     * Tolerate that much, so that only other excesses are reported. */
-    if (!FUZZ_STRICT && n < ((size_t)1 << 28))
-        bound += 8 * n * n;
     if (a->total > bound)
         fail("%s took %zu bytes of arena for a %zu-byte input (%zu "
              "inflated); the bound is %zu", what, a->total, len, inflated,
@@ -411,42 +299,10 @@ static int sign(int c)
     return c < 0 ? -1 : c > 0;
 }
 
-static int has_float(const etf_term *t)
-{
-    return t->type == ETF_FLOAT;
-}
-
-static int has_int_past_2p53(const etf_term *t)
-{
-    const int64_t p53 = (int64_t)1 << 53;
-    return t->type == ETF_BIGNUM ||
-           (t->type == ETF_INTEGER && (t->u.i > p53 || t->u.i < -p53));
-}
-
-/* etf_compare(a, b, 0) turns an integer into a double to compare it with
- * a float, so 2^53 + 1 == 2^53 (float) == 2^53 and the == order is not
- * transitive; the BEAM compares exactly (9007199254740993 >
- * 9007199254740992.0 is true): KNOWN BUG 3 (etf/compare.c, cmp_number).
- * Skip the == checks for terms that mix floats with such integers. */
-static int known_bug_float_int(const etf_term *const *ts, size_t n)
-{
-    if (FUZZ_STRICT)
-        return 0;
-    int f = 0, big = 0;
-    for (size_t i = 0; i < n; i++) {
-        f |= any_term(ts[i], has_float);
-        big |= any_term(ts[i], has_int_past_2p53);
-    }
-    return f && big;
-}
-
 /* The laws of a total order, for both flavours, on up to three terms. */
 static void check_order(const etf_term *const *ts, size_t n)
 {
-    int skip_eq = known_bug_float_int(ts, n);
     for (int exact = 1; exact >= 0; exact--) {
-        if (!exact && skip_eq)
-            break;
         int c[3][3];
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++)
