@@ -1,8 +1,9 @@
 /*
  * print.c -- terms as the text people read: Erlang's syntax, as
- * io_lib:format("~tp") shows it, or Elixir's, as IEx's inspect shows it.
+ * io_lib:format("~tp") shows it, or Elixir's, as IEx's inspect shows it
+ * (and JSON).
  *
- * The printer is in two parts.
+ * The printer is in three parts.
  *
  * Leaves (numbers, atoms, binaries, printable strings, pids, funs...) are
  * written by write_leaf() in print_leaf.c, which knows each language's
@@ -10,21 +11,37 @@
  *
  * Containers (tuples, lists, maps, records) are first "expanded" into a
  * list of items -- an optional key or label, a separator such as " => ",
- * and a value -- with an opening and a closing text. The layout code below
- * then needs to know nothing about the language (JSON is laid out as
- * Elixir is):
+ * and a value -- with an opening and a closing text. walk() below writes
+ * a term on one line from its expansions. It keeps an explicit stack of
+ * them, so a term nested 100 000 deep prints without recursion.
  *
- *  - one_line() writes a term on one line. It keeps an explicit stack of
- *    expansions, so a term nested 100 000 deep prints without recursion.
- *    Given a limit it stops as soon as the text grows past it, which is how
- *    the pretty-printer asks "does this fit?".
+ * Printing with a width, walk() also builds the term's outline: for each
+ * part of the one-line text (each leaf, container and keyed item), where
+ * it is and how wide it is (print_internal.h). If the whole line fits, it
+ * is the answer. If not, a layout decides where the lines break, writing
+ * slices of the one-line text:
  *
- *  - pretty() writes a term that fits in what is left of the line on one
- *    line, and otherwise breaks the outermost container: Erlang style puts
- *    each item under the first, just after the opening bracket (or fills
- *    lines with items when they are all leaves, like io_lib_pretty);
- *    Elixir style puts the items on their own lines, indented by two, with
- *    the closing bracket on a line of its own.
+ *  - pretty_erlang.c is io_lib_pretty's algorithm, decision for decision,
+ *    so that the text is byte for byte what io:format("~tp") prints;
+ *
+ *  - pretty_elixir.c builds the document Elixir's Inspect.Algebra builds
+ *    for the term and lays it out as Inspect.Algebra.format/2 does (for
+ *    Elixir 1.18); JSON is laid out the same way.
+ *
+ * tests/integration/etf_diff.escript and etf_diff.exs compare the text
+ * with the nodes' own, term by term. What still differs:
+ *
+ *  - Past PRETTY_MAX_DEPTH (200) nested containers, both layouts write
+ *    the rest on one line.
+ *  - Elixir: edist prints every element (inspect stops after 50 by
+ *    default: the tests use limit: :infinity). Atoms outside ASCII are
+ *    quoted (:"é"; Elixir writes :é where Unicode's identifier rules allow
+ *    it), C1 controls are written \u0085 (Elixir writes \x85, which does
+ *    not read back), operators in remote captures are quoted
+ *    (&:erlang."+"/2), and Elixir 1.20 looks less far ahead at flex breaks
+ *    (pretty_elixir.c). A struct whose module is not loaded prints as
+ *    %Foo{...}; inspect writes %{__struct__: Foo, ...}.
+ *  - Elixir 1.14 writes charlists as 'abc'; edist as ~c"abc" (1.15+).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +49,6 @@
 #include "etf/etf.h"
 #include "etf/internal.h"
 #include "etf/print_internal.h"
-
-/* Past this nesting, pretty() stops breaking lines and writes the rest on
- * one line (which has no depth limit). */
-#define PRETTY_MAX_DEPTH 200
 
 /* ---- expansions ------------------------------------------------------------ */
 
@@ -133,7 +146,7 @@ static int expand_list(const etf_term *t, expansion *x)
     return 0;
 }
 
-static int one_line(printer *p, const etf_term *t, size_t limit);
+static int one_line(printer *p, const etf_term *t);
 
 /* A record field's name as a JSON object key. */
 static void json_field_label(etf_buf *out, item *it, size_t i,
@@ -160,8 +173,8 @@ static void json_key_label(etf_buf *out, item *it, size_t i, const void *ctx)
         json_string(out, k->u.bytes, k->n);
     } else {
         etf_buf text = {0};
-        printer ep = {ETF_FORMAT_ERLANG, &text, 0, p->home_node, 0, 0};
-        one_line(&ep, k, 0);
+        printer ep = {ETF_FORMAT_ERLANG, &text, p->home_node};
+        one_line(&ep, k);
         json_string(out, text.data ? text.data : (const uint8_t *)"",
                     text.len);
         if (text.failed)
@@ -180,6 +193,7 @@ static int expand_json(const printer *p, const etf_term *t, expansion *x)
     x->sep = ", ";
     x->open = "[";
     x->close = "]";
+    x->shape = SHAPE_LIST; /* an array */
     if (t->type == ETF_TUPLE) {
         for (uint32_t i = 0; i < t->n; i++)
             if (add_item(x, &cap, (item){.value = &t->u.elems[i]}))
@@ -196,6 +210,7 @@ static int expand_json(const printer *p, const etf_term *t, expansion *x)
         return 0;
     }
     /* A record or a map: an object. */
+    x->shape = SHAPE_MAP;
     x->open = "{";
     x->close = "}";
     if (t->type == ETF_RECORD) {
@@ -223,6 +238,7 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
     x->sep = ex ? ", " : ",";
     switch ((etf_type)t->type) {
     case ETF_TUPLE:
+        x->shape = SHAPE_TUPLE;
         x->open = "{";
         x->close = "}";
         for (uint32_t i = 0; i < t->n; i++)
@@ -232,6 +248,7 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
         return 0;
     case ETF_LIST:
     case ETF_STRING:
+        x->shape = SHAPE_LIST;
         x->open = "[";
         x->close = "]";
         if (expand_list(t, x) != 0)
@@ -240,6 +257,7 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
             elixir_keywords(x);
         return 0;
     case ETF_MAP:
+        x->shape = SHAPE_MAP;
         if (ex)
             return elixir_expand_map(t, x);
         x->open = "#{";
@@ -261,6 +279,7 @@ static int expand(const printer *p, const etf_term *t, expansion *x)
         etf_buf_putc(&head, '{');
         if (head.failed)
             return -1;
+        x->shape = SHAPE_RECORD;
         x->open_owned = (char *)head.data;
         x->open = x->open_owned;
         x->close = "}";
@@ -290,7 +309,8 @@ static void expansion_release(expansion *x)
     x->labels = NULL;
 }
 
-/* Is t written as a leaf (no items)? */
+/* Is t written as a leaf (no items)? A record without fields is not:
+ * io_lib_pretty treats #m:n{} as a container. */
 static int is_leaf(const printer *p, const etf_term *t)
 {
     switch ((etf_type)t->type) {
@@ -299,7 +319,7 @@ static int is_leaf(const printer *p, const etf_term *t)
     case ETF_MAP:
         return t->n == 0;
     case ETF_RECORD:
-        return t->u.record->nfields == 0;
+        return 0;
     case ETF_LIST:
     case ETF_STRING:
         return p->fmt != ETF_FORMAT_JSON && list_prints_as_string(p, t);
@@ -308,45 +328,99 @@ static int is_leaf(const printer *p, const etf_term *t)
     }
 }
 
-/* ---- one line -------------------------------------------------------------- */
+/* ---- one line, and the outline --------------------------------------------- */
+
+/* The outline being built while a term is written on one line. */
+typedef struct outline_builder {
+    onode *nodes;
+    size_t n, cap;
+    size_t base;       /* out->len where the term's text starts */
+    int in_bytes;      /* widths in bytes (Elixir) rather than characters */
+    size_t chars;      /* characters in out->data[base, counted) */
+    size_t counted;
+    int next_tail;     /* the next node opened is an improper list's tail */
+    int failed;        /* out of memory */
+} outline_builder;
+
+/* Characters written so far (counted as the text grows, so that the
+ * whole text is scanned once). */
+static size_t chars_written(outline_builder *b, const etf_buf *out)
+{
+    b->chars += etf_utf8_count(out->data + b->counted, out->len - b->counted);
+    b->counted = out->len;
+    return b->chars;
+}
+
+/* Starts a node at the current end of the text; returns its index (or
+ * SIZE_MAX without a builder, or when memory ran out). */
+static size_t node_open(outline_builder *b, const etf_buf *out,
+                        onode_kind kind)
+{
+    if (b == NULL)
+        return SIZE_MAX;
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 64;
+        onode *s = realloc(b->nodes, ncap * sizeof *s);
+        if (s == NULL) {
+            b->failed = 1;
+            return SIZE_MAX;
+        }
+        b->nodes = s;
+        b->cap = ncap;
+    }
+    onode *nd = &b->nodes[b->n];
+    memset(nd, 0, sizeof *nd);
+    nd->kind = (uint8_t)kind;
+    nd->at = out->len - b->base;
+    /* Until the node is closed, `width` holds where it started. */
+    nd->width = b->in_bytes ? 0 : chars_written(b, out);
+    nd->tail = (uint8_t)b->next_tail;
+    b->next_tail = 0;
+    return b->n++;
+}
+
+static void node_close(outline_builder *b, const etf_buf *out, size_t i)
+{
+    if (b == NULL || i == SIZE_MAX)
+        return;
+    onode *nd = &b->nodes[i];
+    nd->end = out->len - b->base;
+    nd->width = b->in_bytes ? nd->end - nd->at
+                            : chars_written(b, out) - nd->width;
+    nd->size = b->n - i;
+}
+
+/* A binary written as its bytes, <<1,2,3>>, rather than as text. */
+static int written_as_bytes(const etf_term *t, const etf_buf *out,
+                            size_t at)
+{
+    const uint8_t *s = out->data + at;
+    return t->type == ETF_BINARY && out->len - at > 4 && s[0] == '<' &&
+           s[1] == '<' && s[2] >= '0' && s[2] <= '9';
+}
 
 typedef struct line_frame {
     expansion x;
     size_t next;   /* next item */
     int phase;     /* 0: before the item, 1: key written, 2: value written */
+    size_t node;   /* the outline node of the container */
+    size_t item;   /* the outline node of the current item, if it has one */
 } line_frame;
 
 /* What stands before the tail of an improper list. */
-static const char *tail_head(const printer *p, int spaced)
+static const char *tail_head(const printer *p)
 {
     switch (p->fmt) {
-    case ETF_FORMAT_ELIXIR: return spaced ? " | " : "| ";
+    case ETF_FORMAT_ELIXIR: return " | ";
     case ETF_FORMAT_JSON: return "], \"tail\": ";
     default: return "|";
     }
 }
 
-static void write_item_head(printer *p, const expansion *x, size_t i)
+/* Writes t on one line; with a builder, records its outline too. Returns
+ * 0, or -1 on out of memory. */
+static int walk(printer *p, const etf_term *t, outline_builder *b)
 {
-    const item *it = &x->items[i];
-    if (i > 0 && !it->tail)
-        etf_buf_puts(p->out, x->sep);
-    if (it->tail)
-        etf_buf_puts(p->out, tail_head(p, 1));
-    if (it->label != NULL) {
-        if (it->label_atom)
-            write_atom_erlang(p->out, it->label, it->label_len);
-        else
-            etf_buf_append(p->out, it->label, it->label_len);
-    }
-}
-
-/* Writes t on one line. With limit != 0, stops (returning 1) once more than
- * `limit` bytes were written; returns 0 when all of t was written, -1 on
- * out of memory. */
-static int one_line(printer *p, const etf_term *t, size_t limit)
-{
-    size_t start = p->out->len;
     line_frame *stack = NULL;
     size_t depth = 0, cap = 0;
     int r = 0;
@@ -354,9 +428,14 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
 
     for (;;) {
         if (cur != NULL) {
+            size_t at = p->out->len;
             if (is_leaf(p, cur)) {
+                size_t nd = node_open(b, p->out, ONODE_LEAF);
                 write_leaf(p, cur);
-                cur = NULL;
+                if (b != NULL && nd != SIZE_MAX &&
+                    written_as_bytes(cur, p->out, at))
+                    b->nodes[nd].kind = ONODE_BYTES;
+                node_close(b, p->out, nd);
             } else {
                 if (depth == cap) {
                     size_t ncap = cap ? cap * 2 : 16;
@@ -377,16 +456,17 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
                 depth++;
                 f->next = 0;
                 f->phase = 0;
+                f->node = node_open(b, p->out, ONODE_CONTAINER);
+                if (f->node != SIZE_MAX) {
+                    b->nodes[f->node].shape = (uint8_t)f->x.shape;
+                    b->nodes[f->node].tagged = (uint8_t)f->x.tag_tuple;
+                }
                 etf_buf_puts(p->out, f->x.open);
-                cur = NULL;
             }
+            cur = NULL;
         }
-        if (p->out->failed) {
+        if (p->out->failed || (b != NULL && b->failed)) {
             r = -1;
-            break;
-        }
-        if (limit != 0 && p->out->len - start > limit) {
-            r = 1;
             break;
         }
         if (depth == 0)
@@ -394,13 +474,30 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
         line_frame *f = &stack[depth - 1];
         if (f->next == f->x.n) {
             etf_buf_puts(p->out, f->x.close);
+            node_close(b, p->out, f->node);
             expansion_release(&f->x);
             depth--;
             continue;
         }
         const item *it = &f->x.items[f->next];
         if (f->phase == 0) {
-            write_item_head(p, &f->x, f->next);
+            /* The separator, then the item: [label] [key] [mid] value. */
+            if (it->tail) {
+                etf_buf_puts(p->out, tail_head(p));
+                if (b != NULL)
+                    b->next_tail = 1;
+            } else if (f->next > 0) {
+                etf_buf_puts(p->out, f->x.sep);
+            }
+            f->item = SIZE_MAX;
+            if (it->key != NULL || it->label != NULL)
+                f->item = node_open(b, p->out, ONODE_ITEM);
+            if (it->label != NULL) {
+                if (it->label_atom)
+                    write_atom_erlang(p->out, it->label, it->label_len);
+                else
+                    etf_buf_append(p->out, it->label, it->label_len);
+            }
             f->phase = 1;
             if (it->key != NULL) {
                 cur = it->key;
@@ -414,6 +511,7 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
             cur = it->value;
             continue;
         }
+        node_close(b, p->out, f->item);
         f->next++;
         f->phase = 0;
     }
@@ -423,236 +521,65 @@ static int one_line(printer *p, const etf_term *t, size_t limit)
     return r;
 }
 
-/* ---- pretty ---------------------------------------------------------------- */
-
-static void newline(printer *p, unsigned col)
+static int one_line(printer *p, const etf_term *t)
 {
-    etf_buf_putc(p->out, '\n');
-    for (unsigned i = 0; i < col; i++)
-        etf_buf_putc(p->out, ' ');
-}
-
-/* Does t fit on one line in `room` columns? Writes it if so. */
-static int try_one_line(printer *p, const etf_term *t, unsigned room)
-{
-    size_t mark = p->out->len;
-    int r = one_line(p, t, room == 0 ? 1 : room);
-    if (r == 0 && etf_text_width(p->out->data + mark, p->out->len - mark)
-                      <= room)
-        return 1;
-    p->out->len = mark;
-    if (p->out->data != NULL)
-        p->out->data[mark] = 0;
-    return r < 0 ? -1 : 0;
-}
-
-/* The width of the one-line text of t, or more than `limit`. */
-static size_t measure(printer *p, const etf_term *t, size_t limit)
-{
-    size_t mark = p->out->len;
-    one_line(p, t, limit);
-    size_t w = etf_text_width(p->out->data + mark, p->out->len - mark);
-    p->out->len = mark;
-    if (p->out->data != NULL)
-        p->out->data[mark] = 0;
-    return w;
-}
-
-/* The column the next character will be written at. */
-static unsigned current_column(const printer *p)
-{
-    const uint8_t *d = p->out->data;
-    size_t i = p->out->len;
-    while (i > p->start && d[i - 1] != '\n')
-        i--;
-    unsigned base = i > p->start ? 0 : p->col0;
-    return base + (unsigned)etf_text_width(d + i, p->out->len - i);
-}
-
-static int pretty(printer *p, const etf_term *t, unsigned col,
-                  unsigned trailing, int depth);
-
-/* Writes an item (head, key, separator, value) starting at column col. */
-static int pretty_item(printer *p, const expansion *x, size_t i, unsigned col,
-                       unsigned trailing, int depth)
-{
-    const item *it = &x->items[i];
-    size_t start = p->out->len;
-    if (it->tail)
-        etf_buf_puts(p->out, tail_head(p, 0));
-    if (it->label != NULL) {
-        if (it->label_atom)
-            write_atom_erlang(p->out, it->label, it->label_len);
-        else
-            etf_buf_append(p->out, it->label, it->label_len);
-    }
-    unsigned c = col + (unsigned)etf_text_width(p->out->data + start,
-                                                 p->out->len - start);
-    if (it->key != NULL) {
-        if (pretty(p, it->key, c, 0, depth + 1) != 0)
-            return -1;
-        c = current_column(p);
-    }
-    if (it->mid != NULL) {
-        etf_buf_puts(p->out, it->mid);
-        c += (unsigned)strlen(it->mid);
-        /* A value that does not fit after its key goes on the next line,
-         * indented a little more. */
-        if (it->key != NULL || it->label != NULL) {
-            unsigned room = p->width > c + trailing ? p->width - c - trailing
-                                                    : 0;
-            if (!is_leaf(p, it->value) &&
-                measure(p, it->value, room + 1) > room &&
-                c > col + 4) {
-                /* drop the space after the separator */
-                if (p->out->len > 0 && p->out->data[p->out->len - 1] == ' ')
-                    p->out->len--;
-                newline(p, col + 4);
-                c = col + 4;
-            }
-        }
-    }
-    return pretty(p, it->value, c, trailing, depth + 1);
-}
-
-static int pretty(printer *p, const etf_term *t, unsigned col,
-                  unsigned trailing, int depth)
-{
-    unsigned room = p->width > col + trailing ? p->width - col - trailing : 0;
-    if (depth > PRETTY_MAX_DEPTH || is_leaf(p, t))
-        return one_line(p, t, 0) < 0 ? -1 : 0;
-    int r = try_one_line(p, t, room);
-    if (r != 0)
-        return r < 0 ? -1 : 0;
-
-    expansion x;
-    if (expand(p, t, &x) != 0) {
-        expansion_release(&x);
-        return -1;
-    }
-    /* JSON breaks lines as Elixir does. */
-    int ex = p->fmt != ETF_FORMAT_ERLANG;
-    int rc = 0;
-    int all_leaves = 1;
-    for (size_t i = 0; i < x.n && all_leaves; i++)
-        all_leaves = x.items[i].key == NULL && x.items[i].label == NULL &&
-                     is_leaf(p, x.items[i].value);
-
-    etf_buf_puts(p->out, x.open);
-    unsigned open_w = (unsigned)etf_text_width((const uint8_t *)x.open,
-                                               strlen(x.open));
-    const char *sep = x.sep;
-    size_t seplen = strlen(sep);
-    /* Separator without its trailing space, for line ends. */
-    size_t sep_end = seplen;
-    while (sep_end > 0 && sep[sep_end - 1] == ' ')
-        sep_end--;
-
-    if (all_leaves && x.n > 0) {
-        /* Fill lines with as many items as fit. */
-        unsigned indent = col + open_w;
-        unsigned c = indent;
-        for (size_t i = 0; i < x.n && rc == 0; i++) {
-            unsigned tail = i + 1 == x.n ? (unsigned)strlen(x.close) + trailing
-                                         : (unsigned)sep_end;
-            size_t w = measure(p, x.items[i].value, p->width + 1) +
-                       (x.items[i].tail ? (ex ? 2 : 1) : 0);
-            if (i > 0) {
-                int tailsep = x.items[i].tail;
-                if (c + (tailsep ? (ex ? 1 : 0) : seplen) + w + tail >
-                        p->width && c > indent) {
-                    /* A tail starts the next line with "|" or "| ". */
-                    if (!tailsep)
-                        etf_buf_append(p->out, sep, sep_end);
-                    newline(p, indent);
-                    c = indent;
-                } else {
-                    if (!tailsep) {
-                        etf_buf_puts(p->out, sep);
-                        c += (unsigned)seplen;
-                    } else if (ex) {
-                        etf_buf_putc(p->out, ' ');
-                        c += 1;
-                    }
-                }
-            }
-            size_t mark = p->out->len;
-            if (x.items[i].tail)
-                etf_buf_puts(p->out, tail_head(p, 0));
-            if (one_line(p, x.items[i].value, 0) < 0)
-                rc = -1;
-            c += (unsigned)etf_text_width(p->out->data + mark,
-                                          p->out->len - mark);
-        }
-        etf_buf_puts(p->out, x.close);
-        expansion_release(&x);
-        return rc != 0 || p->out->failed ? -1 : 0;
-    }
-
-    if (ex) {
-        /* Elixir: items on their own lines, indented by two; the closing
-         * bracket on a line of its own. */
-        unsigned indent = col + 2;
-        for (size_t i = 0; i < x.n && rc == 0; i++) {
-            if (x.items[i].tail) {
-                etf_buf_putc(p->out, ' ');
-                rc = pretty_item(p, &x, i, current_column(p), 0, depth);
-                continue;
-            }
-            if (i > 0)
-                etf_buf_append(p->out, sep, sep_end);
-            newline(p, indent);
-            int last = i + 1 == x.n ||
-                       (i + 2 == x.n && x.items[i + 1].tail);
-            rc = pretty_item(p, &x, i, indent, last ? 0 : 1, depth);
-        }
-        newline(p, col);
-        etf_buf_puts(p->out, x.close);
-        expansion_release(&x);
-        return rc != 0 || p->out->failed ? -1 : 0;
-    }
-
-    /* Erlang: items under each other, after the opening bracket. A tuple
-     * tagged with an atom keeps the tag on the first line and indents the
-     * rest by four, as io_lib_pretty does. */
-    unsigned indent = col + open_w;
-    size_t first = 0;
-    if (x.tag_tuple) {
-        if (one_line(p, x.items[0].value, 0) < 0)
-            rc = -1;
-        etf_buf_append(p->out, sep, sep_end);
-        indent = col + 4;
-        newline(p, indent);
-        first = 1;
-    }
-    for (size_t i = first; i < x.n && rc == 0; i++) {
-        int last = i + 1 == x.n;
-        int next_tail = !last && x.items[i + 1].tail;
-        unsigned tr = last ? (unsigned)strlen(x.close) + trailing
-                    : next_tail ? 0 : (unsigned)sep_end;
-        if (i > first && !x.items[i].tail) {
-            etf_buf_append(p->out, sep, sep_end);
-            newline(p, indent);
-        }
-        unsigned c = x.items[i].tail ? current_column(p) : indent;
-        rc = pretty_item(p, &x, i, c, tr, depth);
-    }
-    etf_buf_puts(p->out, x.close);
-    expansion_release(&x);
-    return rc != 0 || p->out->failed ? -1 : 0;
+    return walk(p, t, NULL);
 }
 
 /* ---- entry points -------------------------------------------------------- */
+
+/* Prints t broken into lines `width` wide: first on one line with its
+ * outline, then, if that line is too long, laid out again from it. */
+static int print_pretty(printer *p, const etf_term *t, unsigned width,
+                        unsigned col)
+{
+    etf_buf *out = p->out;
+    outline_builder b = {0};
+    b.base = out->len;
+    b.counted = out->len;
+    b.in_bytes = p->fmt == ETF_FORMAT_ELIXIR;
+    int r = walk(p, t, &b);
+    if (r != 0 || out->failed || b.failed) {
+        free(b.nodes);
+        return -1;
+    }
+    size_t w = b.nodes[0].width;
+    /* io_lib_pretty keeps a term on one line if it ends before the last
+     * column; Elixir if it ends at the last column at the latest. */
+    int fits = p->fmt == ETF_FORMAT_ERLANG
+                   ? b.nodes[0].kind == ONODE_LEAF || (size_t)col + 1 + w < width
+                   : (size_t)col + w <= width;
+    if (fits) {
+        free(b.nodes);
+        return 0;
+    }
+    size_t len = out->len - b.base;
+    uint8_t *text = malloc(len + 1);
+    if (text == NULL) {
+        free(b.nodes);
+        return -1;
+    }
+    memcpy(text, out->data + b.base, len);
+    text[len] = 0;
+    out->len = b.base;
+    out->data[out->len] = 0;
+    outline o = {text, b.nodes, b.n, b.in_bytes};
+    r = p->fmt == ETF_FORMAT_ERLANG ? pretty_erlang(out, &o, width, col + 1)
+                                    : pretty_elixir(out, &o, width, col);
+    free(text);
+    free(b.nodes);
+    return r != 0 || out->failed ? -1 : 0;
+}
 
 static int print_with(const etf_term *t, const etf_print_opts *o,
                       etf_format fmt, etf_buf *out)
 {
     unsigned col = o != NULL && o->column > 1 ? o->column - 1 : 0;
-    printer p = {fmt, out, o != NULL ? o->width : 0,
-                 o != NULL ? o->home_node : NULL, out->len, col};
+    printer p = {fmt, out, o != NULL ? o->home_node : NULL};
     if (out->data == NULL && etf_buf_reserve(out, 0) != 0)
         return -1;
-    int r = p.width == 0 ? one_line(&p, t, 0) : pretty(&p, t, col, 0, 0);
+    int r = o == NULL || o->width == 0 ? one_line(&p, t)
+                                       : print_pretty(&p, t, o->width, col);
     return r != 0 || out->failed ? -1 : 0;
 }
 

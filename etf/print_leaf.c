@@ -291,9 +291,17 @@ static void write_keyword_key(etf_buf *out, const char *name, size_t len)
     etf_buf_puts(out, ": ");
 }
 
+/* A keyword key (Inspect.List.keyword?/1): an atom, but not an alias
+ * such as 'Elixir.Foo'. */
+static int is_kw_key(const etf_term *k)
+{
+    return k->type == ETF_ATOM &&
+           !(k->n >= 7 && memcmp(k->u.atom, "Elixir.", 7) == 0);
+}
+
 static int is_kw_pair(const etf_term *e)
 {
-    return e->type == ETF_TUPLE && e->n == 2 && e->u.elems[0].type == ETF_ATOM;
+    return e->type == ETF_TUPLE && e->n == 2 && is_kw_key(&e->u.elems[0]);
 }
 
 /* A keyword item: the label is the first element of the {Key, Value}
@@ -338,7 +346,7 @@ int elixir_expand_map(const etf_term *t, expansion *x)
     int all_atoms = 1;
     for (uint32_t i = 0; i < t->n; i++) {
         const etf_term *k = &kv[2 * i];
-        if (k->type != ETF_ATOM)
+        if (!is_kw_key(k))
             all_atoms = 0;
         else if (etf_atom_is(k, "__struct__") &&
                  kv[2 * i + 1].type == ETF_ATOM &&

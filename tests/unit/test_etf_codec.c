@@ -340,6 +340,179 @@ static void test_atom_too_long(void **state)
     etf_arena_release(&a);
 }
 
+/* ---- pretty-printing ------------------------------------------------------
+ *
+ * Expected texts come from real nodes: io:format("~tp", [T]) on OTP 25
+ * (the same on 27 and 29) and inspect(T, pretty: true, width: 80) on
+ * Elixir 1.18. tests/integration/etf_diff.escript and etf_diff.exs compare
+ * some 900 more terms against the nodes themselves. */
+
+typedef struct pretty_case {
+    const char *term; /* Erlang syntax, for etf_parse */
+    const char *text; /* the expected text at width 80 */
+} pretty_case;
+
+static const pretty_case erlang_cases[] = {
+    {"{error,{badmatch,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+     "20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40]}}",
+     "{error,{badmatch,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+     "20,21,22,23,\n"
+     "                  24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40]}}"},
+    {"#{config => #{db => #{host => \"db.example.internal\",pool => [1,2"
+     ",3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20],port => 5432}},na"
+     "me => <<\"service\">>}",
+     "#{config =>\n"
+     "      #{db =>\n"
+     "            #{host => \"db.example.internal\",\n"
+     "              pool => [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,1"
+     "8,19,20],\n"
+     "              port => 5432}},\n"
+     "  name => <<\"service\">>}"},
+    {"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25"
+     ",26,27,28,29,30|tail]",
+     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25"
+     ",26,27,28,\n"
+     " 29,30|tail]"},
+    {"{tag12,{tag11,{tag10,{tag9,{tag8,{tag7,{tag6,{tag5,{tag4,{tag3,{ta"
+     "g2,{tag1,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]}}}}}"
+     "}}}}}}}",
+     "{tag12,\n"
+     " {tag11,\n"
+     "  {tag10,\n"
+     "   {tag9,\n"
+     "    {tag8,\n"
+     "     {tag7,\n"
+     "      {tag6,\n"
+     "       {tag5,\n"
+     "        {tag4,\n"
+     "         {tag3,\n"
+     "          {tag2,\n"
+     "           {tag1,\n"
+     "            [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]}}}}}}}}}}}}"},
+    {"<<200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,"
+     "1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,"
+     "200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,"
+     "255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,20"
+     "0,1,255,200,1,255,200,1,255,200,1,255>>",
+     "<<200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,"
+     "1,255,200,1,\n"
+     "  255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,"
+     "200,1,255,\n"
+     "  200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,"
+     "1,255,200,1,\n"
+     "  255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255>>"},
+    {"[{name,\"edist\"},{applications,[kernel,stdlib,crypto,ssl]},{env,["
+     "{port,4369},{timeout,5000}]}]",
+     "[{name,\"edist\"},\n"
+     " {applications,[kernel,stdlib,crypto,ssl]},\n"
+     " {env,[{port,4369},{timeout,5000}]}]"}
+};
+
+/* etf_parse puts map keys in term order, so the map's text is Elixir's
+ * with the custom_options: [sort_maps: true] option. */
+static const pretty_case elixir_cases[] = {
+    {"{error,{badmatch,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,"
+     "20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40]}}",
+     "{:error,\n"
+     " {:badmatch,\n"
+     "  [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, "
+     "19, 20, 21,\n"
+     "   22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]}}"},
+    {"#{name => <<\"service\">>,config => #{db => #{port => 5432,host =>"
+     " \"db.example.internal\",pool => [1,2,3,4,5,6,7,8,9,10,11,12,13,14"
+     ",15,16,17,18,19,20]}}}",
+     "%{\n"
+     "  config: %{\n"
+     "    db: %{\n"
+     "      host: ~c\"db.example.internal\",\n"
+     "      pool: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,\n"
+     "       20],\n"
+     "      port: 5432\n"
+     "    }\n"
+     "  },\n"
+     "  name: \"service\"\n"
+     "}"},
+    {"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25"
+     ",26,27,28,29,30|tail]",
+     "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19"
+     ", 20, 21, 22,\n"
+     " 23, 24, 25, 26, 27, 28, 29, 30 | :tail]"},
+    {"{tag12,{tag11,{tag10,{tag9,{tag8,{tag7,{tag6,{tag5,{tag4,{tag3,{ta"
+     "g2,{tag1,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]}}}}}"
+     "}}}}}}}",
+     "{:tag12,\n"
+     " {:tag11,\n"
+     "  {:tag10,\n"
+     "   {:tag9,\n"
+     "    {:tag8,\n"
+     "     {:tag7,\n"
+     "      {:tag6,\n"
+     "       {:tag5,\n"
+     "        {:tag4,\n"
+     "         {:tag3,\n"
+     "          {:tag2,\n"
+     "           {:tag1,\n"
+     "            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16"
+     ", 17, 18, 19,\n"
+     "             20]}}}}}}}}}}}}"},
+    {"<<200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,"
+     "1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,"
+     "200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,"
+     "255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,200,1,255,20"
+     "0,1,255,200,1,255,200,1,255,200,1,255>>",
+     "<<200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255,"
+     " 200, 1, 255,\n"
+     "  200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255,"
+     " 200, 1, 255,\n"
+     "  200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255,"
+     " 200, 1, 255,\n"
+     "  200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255,"
+     " 200, 1, 255,\n"
+     "  200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255, 200, 1, 255>>"},
+    {"[{name,\"edist\"},{applications,[kernel,stdlib,crypto,ssl]},{env,["
+     "{port,4369},{timeout,5000}]}]",
+     "[\n"
+     "  name: ~c\"edist\",\n"
+     "  applications: [:kernel, :stdlib, :crypto, :ssl],\n"
+     "  env: [port: 4369, timeout: 5000]\n"
+     "]"}
+};
+
+static void check_pretty(const pretty_case *c, size_t n, etf_format fmt)
+{
+    for (size_t i = 0; i < n; i++) {
+        etf_arena a;
+        etf_arena_init(&a);
+        etf_term t;
+        etf_error err;
+        if (etf_parse(c[i].term, strlen(c[i].term), &a, &t, &err) != 0)
+            fail_msg("cannot parse %s: %s", c[i].term, err.message);
+        etf_buf out = {0};
+        etf_print_opts o = {fmt, 80, 0, NULL};
+        assert_int_equal(etf_print(&t, &o, &out), 0);
+        if (strcmp((char *)out.data, c[i].text) != 0)
+            fail_msg("%s printed\n%s\ninstead of\n%s", c[i].term,
+                     (char *)out.data, c[i].text);
+        etf_buf_release(&out);
+        etf_arena_release(&a);
+    }
+}
+
+static void test_pretty_erlang(void **state)
+{
+    (void)state;
+    check_pretty(erlang_cases, sizeof erlang_cases / sizeof *erlang_cases,
+                 ETF_FORMAT_ERLANG);
+}
+
+static void test_pretty_elixir(void **state)
+{
+    (void)state;
+    check_pretty(elixir_cases, sizeof elixir_cases / sizeof *elixir_cases,
+                 ETF_FORMAT_ELIXIR);
+}
+
+
 static void test_deep_nesting(void **state)
 {
     (void)state;
@@ -373,6 +546,15 @@ static void test_deep_nesting(void **state)
     etf_print_opts po = {ETF_FORMAT_ERLANG, 80, 0, NULL};
     assert_int_equal(etf_print(&t, &po, &text), 0);
     assert_int_equal(text.len, 2 * (depth + 1));
+    /* Broken over lines in every format, without deep recursion: past
+     * PRETTY_MAX_DEPTH levels the rest is written on one line. */
+    for (int f = ETF_FORMAT_ERLANG; f <= ETF_FORMAT_JSON; f++) {
+        etf_buf b = {0};
+        etf_print_opts wo = {(etf_format)f, 80, 0, NULL};
+        assert_int_equal(etf_print(&t, &wo, &b), 0);
+        assert_true(b.len >= 2 * (depth + 1));
+        etf_buf_release(&b);
+    }
     assert_true(etf_equal(&t, &t));
     /* With a lower limit the same input is refused cleanly. */
     etf_decode_opts o = {NULL, 0, 1000, 0};
@@ -426,6 +608,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_truncations_never_crash),
         cmocka_unit_test(test_atom_too_long),
+        cmocka_unit_test(test_pretty_erlang),
+        cmocka_unit_test(test_pretty_elixir),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_small_map_order),
     };
