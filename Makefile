@@ -78,7 +78,15 @@ build-san/tests/etf_peer: tests/integration/etf_peer.c build-san/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
 
-integration: build-san/.stamp build-san/tests/etf_peer
+build-san/tests/epmd_peer: tests/integration/epmd_peer.c build-san/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
+
+build-san/tests/hs_peer: tests/integration/hs_peer.c build-san/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
+
+integration: build-san/.stamp build-san/tests/etf_peer build-san/tests/epmd_peer build-san/tests/hs_peer
 	@tests/run-integration build-san/edist
 
 demo:

@@ -7,7 +7,10 @@
 
 #include <stdio.h>
 
+#include "dist/dist.h"
+#include "epmd/epmd.h"
 #include "etf/etf.h"
+#include "handshake/hs.h"
 
 /* Exit codes, part of the interface (edist --help, README). */
 enum {
@@ -20,17 +23,41 @@ enum {
     EXIT_TIMEOUT = 5  /* timed out */
 };
 
+/* How long a command waits for the network when --timeout is not given. */
+#define EDIST_DEFAULT_TIMEOUT_MS 10000
+
 /* Options every command understands. */
 typedef struct edist_opts {
     etf_format format;
     int format_set;
     int oneline;
     int verbose;
+    const char *epmd_port; /* --epmd-port's value (already checked), or
+                              NULL: then ERL_EPMD_PORT, else 4369 */
+    int timeout_ms;        /* --timeout; 0 until main sets the default */
+    /* Talking to a node (tools/connect.c). */
+    const char *cookie;      /* --cookie, or NULL */
+    const char *cookie_file; /* --cookie-file, or NULL */
+    const char *name;        /* --name: our node name, or NULL */
+    hs_name_mode names_mode; /* --shortnames / --longnames, else auto */
+    uint16_t port;           /* --port: the node's port, 0: ask EPMD */
 } edist_opts;
 
 /* Parses a common option at argv[*i] (advancing *i past its value). Returns
  * 1 if it was one, 0 if not, -1 after printing an error. */
 int edist_common_option(edist_opts *o, int argc, char **argv, int *i);
+
+/* Fills an EPMD client for HOST (NULL: localhost) from the options: the
+ * EPMD port (--epmd-port, ERL_EPMD_PORT, 4369), the timeout, and with -v
+ * a trace of every EPMD message on stderr. Returns 0, or -1 after printing
+ * the error (a bad ERL_EPMD_PORT): then exit with EXIT_USAGE. */
+int edist_epmd_client(const edist_opts *o, const char *host,
+                      epmd_client *c);
+
+/* Prints an EPMD error, with a hint about edist's options where one
+ * helps, and returns its exit code: EXIT_TIMEOUT for a timeout, EXIT_USAGE
+ * for a bad argument, EXIT_CONNECT for everything else. */
+int edist_epmd_fail(const epmd_error *err);
 
 /* Prints a message prefixed with "edist: " on stderr. */
 void edist_error(const char *fmt, ...)
@@ -39,7 +66,14 @@ void edist_error(const char *fmt, ...)
 #endif
     ;
 
+/* Connects to NODE as the options say (cookie, names, ports, timeout, -v)
+ * and authenticates: tools/connect.c. Returns EXIT_OK with *c connected
+ * (dist_close it), or the exit code after printing the error. */
+int edist_connect(const edist_opts *o, const char *node, dist_conn *c);
+
 /* Subcommands: each returns an exit code. */
 int cmd_etf(int argc, char **argv, edist_opts *o);
+int cmd_names(int argc, char **argv, edist_opts *o);
+int cmd_ping(int argc, char **argv, edist_opts *o);
 
 #endif

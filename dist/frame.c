@@ -1,0 +1,160 @@
+/*
+ * frame.c -- packets of the connected phase, sans I/O.
+ *
+ * Once the handshake is over, each packet is a 4-byte big-endian length
+ * and that many bytes. Length 0 is a tick. The reader below is fed
+ * whatever the socket gave (any number of bytes, cut anywhere) and hands
+ * back whole packets; it never allocates more than the bytes it was given,
+ * plus room for one packet up to max_packet, so a hostile length costs
+ * nothing until its bytes arrive.
+ *
+ * A message packet, without a distribution header, is the pass-through
+ * form (protocol.md §4.1): the byte 112, then the control tuple as a
+ * term with its own version byte 131, then, for operations that carry
+ * one, the payload term, with its 131 too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/dist.h"
+#include "dist/internal.h"
+
+/* ---- the reader ------------------------------------------------------- */
+
+int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
+                     dist_error *err)
+{
+    /* Drop what was returned already, then make room. */
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->len - r->start);
+        r->len -= r->start;
+        r->start = 0;
+    }
+    if (len > r->cap - r->len) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap - r->len < len) {
+            if (cap > SIZE_MAX / 2)
+                return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+            cap *= 2;
+        }
+        uint8_t *b = realloc(r->buf, cap);
+        if (b == NULL)
+            return dist_fail(err, DIST_ERR_NOMEM,
+                             "out of memory for a %zu-byte packet", cap);
+        r->buf = b;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, data, len);
+    r->len += len;
+    return 0;
+}
+
+int dist_reader_next(dist_reader *r, const uint8_t **pkt, size_t *len,
+                     dist_error *err)
+{
+    size_t avail = r->len - r->start;
+    if (avail < 4)
+        return 0;
+    const uint8_t *p = r->buf + r->start;
+    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+               p[3];
+    size_t max = r->max_packet ? r->max_packet : DIST_DEFAULT_MAX_PACKET;
+    if (n > max)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "the peer announced a %zu-byte packet, more than "
+                         "the %zu edist accepts", n, max);
+    if (avail - 4 < n)
+        return 0;
+    *pkt = p + 4;
+    *len = n;
+    r->start += 4 + n;
+    return 1;
+}
+
+void dist_reader_release(dist_reader *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+/* One term with its version byte, from pkt[*pos]. */
+static int decode_part(const uint8_t *pkt, size_t len, size_t *pos,
+                       const char *what, etf_arena *a, etf_term *out,
+                       dist_error *err)
+{
+    if (*pos >= len || pkt[*pos] != 131)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "the %s of a message does not start with the "
+                         "version byte 131 (offset %zu)", what, *pos);
+    etf_error e;
+    size_t used;
+    (*pos)++;
+    if (etf_decode_term(pkt + *pos, len - *pos, NULL, a, out, &used, &e) != 0)
+        return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
+                                                      : DIST_ERR_PROTOCOL,
+                         "the %s of a message is not a valid term: %s",
+                         what, e.message);
+    *pos += used;
+    return 0;
+}
+
+int dist_msg_decode(const uint8_t *pkt, size_t len, etf_arena *a,
+                    dist_msg *out, dist_error *err)
+{
+    if (len == 0 || pkt[0] != DIST_PASS_THROUGH)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a message starts with byte %u, not the "
+                         "pass-through tag 112 (edist did not offer the "
+                         "distribution header)", len ? pkt[0] : 0);
+    size_t pos = 1;
+    if (decode_part(pkt, len, &pos, "control", a, &out->control, err) != 0)
+        return -1;
+    const etf_term *c = &out->control;
+    if (c->type != ETF_TUPLE || c->n == 0 ||
+        c->u.elems[0].type != ETF_INTEGER)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a control message is not a tuple that starts "
+                         "with an operation number");
+    out->has_payload = pos < len;
+    if (out->has_payload &&
+        decode_part(pkt, len, &pos, "payload", a, &out->payload, err) != 0)
+        return -1;
+    if (pos != len)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "%zu bytes after a message's payload", len - pos);
+    return 0;
+}
+
+int dist_msg_encode(const etf_term *control, const etf_term *payload,
+                    etf_buf *out, dist_error *err)
+{
+    size_t start = out->len;
+    uint8_t head[5] = {0, 0, 0, 0, DIST_PASS_THROUGH};
+    etf_buf_append(out, head, sizeof head);
+    etf_error e;
+    if (etf_encode(control, 0, out, &e) != 0 ||
+        (payload != NULL && etf_encode(payload, 0, out, &e) != 0)) {
+        out->len = start;
+        return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
+                                                      : DIST_ERR_USAGE,
+                         "cannot encode a message: %s", e.message);
+    }
+    if (out->failed) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+    }
+    size_t n = out->len - start - 4;
+    if (n > UINT32_MAX) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_USAGE, "a message of %zu bytes is "
+                         "too large for one packet", n);
+    }
+    uint8_t *p = out->data + start;
+    p[0] = (uint8_t)(n >> 24);
+    p[1] = (uint8_t)(n >> 16);
+    p[2] = (uint8_t)(n >> 8);
+    p[3] = (uint8_t)n;
+    return 0;
+}

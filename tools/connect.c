@@ -1,0 +1,125 @@
+/*
+ * connect.c -- from the command line's options to a connected,
+ * authenticated dist_conn: the part every command that talks to a node
+ * shares (ping now; rpc, eval and trace later).
+ *
+ * It decides, in order:
+ *   - the target: NODE as typed ("name@host", or "name" for this host),
+ *     short or long names from the host part unless --shortnames or
+ *     --longnames says;
+ *   - the cookie: --cookie, --cookie-file, RELEASE_COOKIE, then
+ *     ~/.erlang.cookie (handshake/cookie.c has the rules); it is never
+ *     printed, -v included;
+ *   - our own name: --name if given; otherwise a unique hidden name
+ *     "edist_<pid>_<random>@<our host>", and we ask the node to name us
+ *     instead (DFLAG_NAME_ME) where it can (OTP 23 and later);
+ *   - the port: --port skips EPMD; else --epmd-port, ERL_EPMD_PORT, 4369.
+ * Every failure is printed here, with what to do about it, and turned
+ * into the command's exit code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "dist/dist.h"
+#include "handshake/hs.h"
+#include "tools/edist.h"
+
+static void trace_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
+{
+    hs_error he;
+    char this_host[256] = "localhost";
+    gethostname(this_host, sizeof this_host - 1);
+    this_host[sizeof this_host - 1] = 0;
+
+    hs_node_name peer;
+    if (hs_name_parse(node, this_host, o->names_mode, &peer, &he) != 0) {
+        edist_error("%s", he.message);
+        return EXIT_USAGE;
+    }
+
+    hs_cookie cookie;
+    hs_cookie_env env = {o->cookie, o->cookie_file, getenv("RELEASE_COOKIE"),
+                         getenv("HOME"), getenv("XDG_CONFIG_HOME")};
+    if (hs_cookie_find(&env, &cookie, &he) != 0) {
+        edist_error("%s", he.message);
+        return EXIT_USAGE;
+    }
+
+    /* Our name. */
+    char our[HS_MAX_NAME + 1];
+    int dynamic = 0;
+    uint32_t rnd = 0;
+    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    if (o->name != NULL) {
+        hs_node_name mine;
+        if (hs_name_parse(o->name, this_host,
+                          peer.longnames ? HS_NAMES_LONG : HS_NAMES_SHORT,
+                          &mine, &he) != 0) {
+            edist_error("--name: %s", he.message);
+            hs_cookie_clear(&cookie);
+            return EXIT_USAGE;
+        }
+        snprintf(our, sizeof our, "%s", mine.full);
+    } else {
+        char host[HS_MAX_NAME + 1], alive[64];
+        if (hs_name_local_host(&peer, this_host, host, sizeof host, &he)) {
+            edist_error("%s", he.message);
+            hs_cookie_clear(&cookie);
+            return EXIT_USAGE;
+        }
+        hs_name_unique(alive, sizeof alive, (unsigned long)getpid(), rnd);
+        if (strlen(alive) + 1 + strlen(host) > HS_MAX_NAME) {
+            edist_error("the host name %s is too long for a node name",
+                        host);
+            hs_cookie_clear(&cookie);
+            return EXIT_USAGE;
+        }
+        memcpy(our, alive, strlen(alive));
+        our[strlen(alive)] = '@';
+        memcpy(our + strlen(alive) + 1, host, strlen(host) + 1);
+        dynamic = 1;
+    }
+
+    epmd_client ec;
+    if (edist_epmd_client(o, NULL, &ec) != 0) {
+        hs_cookie_clear(&cookie);
+        return EXIT_USAGE;
+    }
+    dist_connect_opts co = {0};
+    co.peer = &peer;
+    co.port = o->port;
+    co.epmd_port = ec.port;
+    co.our_name = our;
+    co.dynamic_name = dynamic;
+    co.creation = rnd | 4; /* not 0, and not the 1..3 of old nodes */
+    co.cookie = cookie.value;
+    co.cookie_len = cookie.len;
+    co.timeout_ms = o->timeout_ms;
+    if (o->verbose)
+        co.trace = trace_stderr;
+    dist_error de;
+    int r = dist_connect(c, &co, &de);
+    hs_cookie_clear(&cookie);
+    if (r != 0) {
+        int code = dist_exit_code(&de);
+        const char *hint = "";
+        if (de.code == DIST_ERR_AUTH)
+            hint = " (check the cookie: --cookie, --cookie-file, "
+                   "RELEASE_COOKIE or ~/.erlang.cookie)";
+        else if (de.code == DIST_ERR_TIMEOUT)
+            hint = " (--timeout to wait longer)";
+        edist_error("%s%s", de.message, hint);
+        return code;
+    }
+    return EXIT_OK;
+}
