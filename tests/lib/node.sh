@@ -115,10 +115,11 @@ node_eval() {
 node_cleanup() {
     local p
     for p in $NODE_PIDS; do
-        kill "$p" 2>/dev/null
+        kill "$p" 2>/dev/null || true
     done
     for p in $NODE_PIDS; do
-        wait "$p" 2>/dev/null
+        wait "$p" 2>/dev/null || true
     done
     NODE_PIDS=
+    return 0
 }
