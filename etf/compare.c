@@ -623,30 +623,10 @@ typedef struct sorter {
     const etf_term *kv;
 } sorter;
 
-static int key_less(sorter *s, uint32_t i, uint32_t j)
+static int key_less(void *ctx, uint32_t i, uint32_t j)
 {
+    sorter *s = ctx;
     return walk(&s->cmp, &s->kv[2 * i], &s->kv[2 * j], 1) < 0;
-}
-
-/* Sorts perm[0..n) by the keys they index: a stable bottom-up merge sort
- * that needs tmp[0..n) beside it. */
-static void merge_sort(sorter *s, uint32_t *perm, uint32_t *tmp, size_t n)
-{
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t x = lo, y = mid, k = lo;
-            while (x < mid && y < hi)
-                tmp[k++] = key_less(s, perm[y], perm[x]) ? perm[y++]
-                                                         : perm[x++];
-            while (x < mid)
-                tmp[k++] = perm[x++];
-            while (y < hi)
-                tmp[k++] = perm[y++];
-        }
-        memcpy(perm, tmp, n * sizeof *perm);
-    }
 }
 
 /* Adds the key order of map m, whose inner maps are all in the table. */
@@ -658,16 +638,11 @@ static void sort_one(order_table *orders, const etf_term *m)
     while (i < n && key_less(&s, i - 1, i))
         i++;
     if (i < n) { /* not stored in order */
-        uint32_t *tmp = malloc(n * sizeof *tmp);
         perm = malloc(n * sizeof *perm);
-        int ok = perm != NULL && tmp != NULL;
-        if (ok) {
+        if (perm != NULL)
             for (i = 0; i < n; i++)
                 perm[i] = i;
-            merge_sort(&s, perm, tmp, n);
-        }
-        free(tmp);
-        if (!ok) {
+        if (perm == NULL || etf_sort_indexes(perm, n, key_less, &s) != 0) {
             free(perm);
             perm = NULL;
             orders->oom = 1;

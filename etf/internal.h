@@ -82,4 +82,14 @@ size_t etf_text_width(const uint8_t *s, size_t len);
 int etf_map_duplicate(const etf_term *map, uint32_t *first,
                       uint32_t *second);
 
+/* Sorts idx[0..n) stably by less(ctx, a, b) (sort.c). Returns 0, or -1
+ * out of memory (idx unchanged). */
+int etf_sort_indexes(uint32_t *idx, size_t n,
+                     int (*less)(void *ctx, uint32_t a, uint32_t b),
+                     void *ctx);
+
+/* A `less` for etf_sort_indexes: ctx is a map's entries (key, value,
+ * key...), a and b entry numbers, keys in exact term order. */
+int etf_key_less(void *kv, uint32_t a, uint32_t b);
+
 #endif

@@ -180,34 +180,18 @@ static int same_key(search *s, uint32_t i, uint32_t j)
     return 0;
 }
 
-/* The fallback: sort indexes by key (bottom-up merge sort) and compare
- * neighbours. */
+/* The fallback: sort indexes by key and compare neighbours. */
 static int by_sorting(search *s, uint32_t *first, uint32_t *second)
 {
     uint32_t n = s->n;
-    uint32_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
-    if (idx == NULL || tmp == NULL) {
-        free(idx);
-        free(tmp);
+    uint32_t *idx = malloc(n * sizeof *idx);
+    if (idx == NULL)
         return -1;
-    }
     for (uint32_t i = 0; i < n; i++)
         idx[i] = i;
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t x = lo, y = mid, k = lo;
-            while (x < mid && y < hi)
-                tmp[k++] = etf_compare(&s->kv[2 * idx[y]],
-                                       &s->kv[2 * idx[x]], 1) < 0
-                               ? idx[y++] : idx[x++];
-            while (x < mid)
-                tmp[k++] = idx[x++];
-            while (y < hi)
-                tmp[k++] = idx[y++];
-        }
-        memcpy(idx, tmp, n * sizeof *idx);
+    if (etf_sort_indexes(idx, n, etf_key_less, (void *)s->kv) != 0) {
+        free(idx);
+        return -1;
     }
     int found = 0;
     for (uint32_t i = 1; i < n && !found; i++)
@@ -217,7 +201,6 @@ static int by_sorting(search *s, uint32_t *first, uint32_t *second)
             found = 1;
         }
     free(idx);
-    free(tmp);
     return found;
 }
 

@@ -1120,43 +1120,18 @@ static int close_list(parser *p, etf_term *v)
     return STEP_VALUE;
 }
 
-/* Sorts idx[0..n) by the keys kv[2 * idx[i]], stably (bottom-up merge). */
-static int sort_keys(const etf_term *kv, size_t *idx, size_t n)
-{
-    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (tmp == NULL)
-        return -1;
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = etf_compare(&kv[2 * idx[j]], &kv[2 * idx[i]], 1) < 0
-                               ? idx[j++] : idx[i++];
-            while (i < mid)
-                tmp[k++] = idx[i++];
-            while (j < hi)
-                tmp[k++] = idx[j++];
-        }
-        memcpy(idx, tmp, n * sizeof *idx);
-    }
-    free(tmp);
-    return 0;
-}
-
 /* A map's keys in term order; of a key given twice, the last value. */
 static int close_map(parser *p, etf_term *v)
 {
     frame *f = top(p);
     size_t n = (p->nvals - f->base) / 2;
     const etf_term *kv = p->vals + f->base;
-    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (idx == NULL)
         return nomem(p);
     for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    if (sort_keys(kv, idx, n) != 0) {
+        idx[i] = (uint32_t)i;
+    if (etf_sort_indexes(idx, n, etf_key_less, (void *)kv) != 0) {
         free(idx);
         return nomem(p);
     }
