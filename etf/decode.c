@@ -43,11 +43,14 @@
 typedef struct frame {
     etf_term *next;    /* next slot to fill */
     uint32_t left;     /* slots left in this frame */
-    size_t end;        /* if non-zero: the offset this frame must end at */
-    const char *what;  /* what `end` belongs to, for the message */
-    const etf_term *map; /* a map whose keys must differ, checked when
-                          * its entries are filled */
-    size_t map_pos;    /* the offset of that map's tag */
+    uint32_t check;    /* what to check once the last slot is filled: */
+#define CHECK_NONE 0
+#define CHECK_FUN_END 1  /* NEW_FUN_EXT: the input must be at `offset`,
+                            where its size field said the fun ends */
+#define CHECK_MAP_KEYS 2 /* `map`'s keys must all differ; `offset` is that
+                            of its tag, for the message */
+    size_t offset;
+    const etf_term *map;
 } frame;
 
 typedef struct decoder {
@@ -363,8 +366,8 @@ static int decode_old_float(decoder *d, size_t tag_pos, etf_term *t)
 
 /* ---- the stack ---------------------------------------------------------- */
 
-static int push(decoder *d, etf_term *slots, uint32_t n, size_t end,
-                const char *what)
+static int push(decoder *d, etf_term *slots, uint32_t n, uint32_t check,
+                size_t offset)
 {
     if (d->depth >= d->max_depth)
         return etf_fail(d->err, ETF_ERR_DEPTH, at(d, d->pos),
@@ -386,7 +389,7 @@ static int push(decoder *d, etf_term *slots, uint32_t n, size_t end,
         d->stack = s;
         d->cap = cap;
     }
-    d->stack[d->depth++] = (frame){slots, n, end, what, NULL, 0};
+    d->stack[d->depth++] = (frame){slots, n, check, offset, NULL};
     d->pending += n;
     return 0;
 }
@@ -531,7 +534,7 @@ static int decode_one(decoder *d, etf_term *t)
         if (e == NULL)
             return -1;
         t->u.elems = e;
-        return push(d, e, (uint32_t)arity, 0, NULL);
+        return push(d, e, (uint32_t)arity, CHECK_NONE, 0);
     }
 
     case NIL_EXT:
@@ -564,7 +567,7 @@ static int decode_one(decoder *d, etf_term *t)
         if (n == 0) {
             /* Not what the BEAM writes, but it reads it: the list is just
              * its tail. Decode the tail into this slot. */
-            return push(d, t, 1, 0, NULL);
+            return push(d, t, 1, CHECK_NONE, 0);
         }
         /* n elements and a tail: n + 1 terms of at least a byte each. */
         etf_term *e = children(d, tag_pos, "LIST_EXT", n, 1);
@@ -573,7 +576,7 @@ static int decode_one(decoder *d, etf_term *t)
         t->type = ETF_LIST;
         t->n = (uint32_t)n;
         t->u.elems = e;
-        return push(d, e, (uint32_t)n + 1, 0, NULL);
+        return push(d, e, (uint32_t)n + 1, CHECK_NONE, 0);
     }
 
     case BINARY_EXT: {
@@ -624,12 +627,11 @@ static int decode_one(decoder *d, etf_term *t)
         if (e == NULL)
             return -1;
         t->u.elems = e;
-        if (push(d, e, (uint32_t)(2 * arity), 0, NULL) != 0)
+        /* Its keys are checked when the frame is full. */
+        if (push(d, e, (uint32_t)(2 * arity),
+                 arity > 1 ? CHECK_MAP_KEYS : CHECK_NONE, tag_pos) != 0)
             return -1;
-        if (arity > 1) { /* its keys are checked when the frame is full */
-            d->stack[d->depth - 1].map = t;
-            d->stack[d->depth - 1].map_pos = tag_pos;
-        }
+        d->stack[d->depth - 1].map = t;
         return 0;
     }
 
@@ -829,7 +831,7 @@ static int decode_fun(decoder *d, size_t tag_pos, etf_term *t)
     if (e == NULL)
         return nomem(d);
     fun->free_vars = e;
-    return push(d, e, fun->num_free, end, "NEW_FUN_EXT");
+    return push(d, e, fun->num_free, CHECK_FUN_END, end);
 }
 
 static int cmp_atom_names(const void *x, const void *y)
@@ -901,20 +903,30 @@ static int decode_record(decoder *d, size_t tag_pos, etf_term *t)
     free(sorted);
     if (n > unclaimed(d))
         return truncated(d, tag_pos, "RECORD_EXT values", n);
-    return push(d, r->values, (uint32_t)n, 0, NULL);
+    return push(d, r->values, (uint32_t)n, CHECK_NONE, 0);
 }
 
-/* binary_to_term refuses a map that holds a key twice; so do we. */
-static int check_keys(decoder *d, const frame *f)
+/* What a frame promised to check once it is full. */
+static int check_frame(decoder *d, const frame *f)
 {
+    if (f->check == CHECK_FUN_END) {
+        if (d->pos != f->offset)
+            return etf_fail(d->err, ETF_ERR_VALUE, at(d, d->pos),
+                            "NEW_FUN_EXT ending at offset %zu%s does not "
+                            "match its size field (%zu)", at(d, d->pos),
+                            where(d), at(d, f->offset));
+        return 0;
+    }
+    /* CHECK_MAP_KEYS: binary_to_term refuses a map that holds a key
+     * twice; so do we. */
     uint32_t i, j;
     int r = etf_map_duplicate(f->map, &i, &j);
     if (r < 0)
         return nomem(d);
     if (r > 0)
-        return etf_fail(d->err, ETF_ERR_VALUE, at(d, f->map_pos),
+        return etf_fail(d->err, ETF_ERR_VALUE, at(d, f->offset),
                         "MAP_EXT at offset %zu%s has the same key twice "
-                        "(entries %u and %u of %u)", at(d, f->map_pos),
+                        "(entries %u and %u of %u)", at(d, f->offset),
                         where(d), i + 1, j + 1, f->map->n);
     return 0;
 }
@@ -923,19 +935,15 @@ static int check_keys(decoder *d, const frame *f)
 static int decode_tree(decoder *d, etf_term *root)
 {
     size_t base_depth = d->depth;
-    /* The root straight away: a term that is no container (an atom, a
-     * pid, a binary) then never touches the stack. */
-    if (decode_one(d, root) != 0)
+    /* The root is a frame of one slot like any other. (Decoding it
+     * straight away, to spare a leaf the stack, made every decode slower:
+     * decode_one, called from two places, is no longer inlined.) */
+    if (push(d, root, 1, CHECK_NONE, 0) != 0)
         return -1;
     while (d->depth > base_depth) {
         frame *f = &d->stack[d->depth - 1];
         if (f->left == 0) {
-            if (f->end != 0 && d->pos != f->end)
-                return etf_fail(d->err, ETF_ERR_VALUE, at(d, d->pos),
-                                "%s ending at offset %zu%s does not match "
-                                "its size field (%zu)", f->what,
-                                at(d, d->pos), where(d), at(d, f->end));
-            if (f->map != NULL && check_keys(d, f) != 0)
+            if (f->check != CHECK_NONE && check_frame(d, f) != 0)
                 return -1;
             d->depth--;
             continue;
