@@ -74,19 +74,16 @@ build-san/tests/%: tests/unit/%.c build-san/.stamp
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-build-san/tests/etf_peer: tests/integration/etf_peer.c build-san/.stamp
+# The integration tests' helper programs (tests/integration/*_peer.c),
+# built against the sanitized library.
+PEER_SRC := $(wildcard tests/integration/*_peer.c)
+PEER_BIN := $(PEER_SRC:tests/integration/%.c=build-san/tests/%)
+
+build-san/tests/%_peer: tests/integration/%_peer.c build-san/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
 
-build-san/tests/epmd_peer: tests/integration/epmd_peer.c build-san/.stamp
-	@mkdir -p $(dir $@)
-	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
-
-build-san/tests/hs_peer: tests/integration/hs_peer.c build-san/.stamp
-	@mkdir -p $(dir $@)
-	$(CC) $(STD_FLAGS) $(SAN_FLAGS) -o $@ $< build-san/libedist.a $(LDLIBS)
-
-integration: build-san/.stamp build-san/tests/etf_peer build-san/tests/epmd_peer build-san/tests/hs_peer
+integration: build-san/.stamp $(PEER_BIN)
 	@tests/run-integration build-san/edist
 
 demo:

@@ -11,10 +11,12 @@
  *      bytes between the socket and the engine.
  *
  * Once connected, dist_recv waits for messages with poll and keeps the
- * connection alive as OTP's ticker does: when we have sent nothing for a
- * quarter of net_ticktime it sends a tick (an empty packet), and a peer
- * that has sent nothing at all, not even a tick, for net_ticktime is taken
- * as gone (OTP's net_kernel would say the node is down).
+ * connection alive: it answers each tick (an empty packet) with a tick, so
+ * that a peer with a shorter net_ticktime than ours still hears from us in
+ * time; when we have sent nothing for a quarter of our net_ticktime it
+ * sends one of its own, as OTP's ticker does; and a peer that has sent
+ * nothing at all, not even a tick, for net_ticktime is taken as gone
+ * (OTP's net_kernel would say the node is down).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -261,7 +263,14 @@ int dist_recv(dist_conn *c, int timeout_ms, dist_msg *out, dist_error *err)
         if (got > 0) {
             c->last_recv_ms = dist_now_ms();
             if (len == 0) {
-                trace(c, "dist: <- tick");
+                /* Answer a tick with a tick, as erl_interface does: the
+                 * peer ticks at a quarter of its own net_ticktime, which
+                 * may be shorter than ours, and must hear from us within
+                 * it. */
+                static const uint8_t tick[4] = {0, 0, 0, 0};
+                trace(c, "dist: <- tick, -> tick");
+                if (send_bytes(c, tick, sizeof tick, err) != 0)
+                    return -1;
                 continue;
             }
             if (dist_msg_decode(pkt, len, &c->arena, out, err) != 0)
