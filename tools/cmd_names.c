@@ -56,30 +56,11 @@ static void print_text(const char *s, size_t len)
 
 int cmd_names(int argc, char **argv, edist_opts *o)
 {
-    const char *host = NULL;
-    for (int i = 1; i < argc; i++) {
-        int r = edist_common_option(o, argc, argv, &i);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r > 0)
-            continue;
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(names_usage, stdout);
-            return EXIT_OK;
-        }
-        if (arg[0] == '-' && arg[1] != 0) {
-            edist_error("names: unknown option '%s' (see edist names "
-                        "--help)", arg);
-            return EXIT_USAGE;
-        }
-        if (host != NULL) {
-            edist_error("names: one HOST only (got '%s' and '%s')", host,
-                        arg);
-            return EXIT_USAGE;
-        }
-        host = arg;
-    }
+    const char *host;
+    int code = edist_one_operand(argc, argv, o, "names", names_usage, "HOST",
+                                 0, &host);
+    if (code >= 0)
+        return code;
 
     epmd_client c;
     if (edist_epmd_client(o, host, &c) != 0)

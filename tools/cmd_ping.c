@@ -43,34 +43,13 @@ static const char ping_usage[] =
 
 int cmd_ping(int argc, char **argv, edist_opts *o)
 {
-    const char *node = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(ping_usage, stdout);
-            return EXIT_OK;
-        }
-        int r = edist_common_option(o, argc, argv, &i);
-        if (r < 0)
-            return EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (argv[i][0] == '-' && argv[i][1] != 0) {
-            edist_error("unknown option '%s' (see edist ping --help)",
-                        argv[i]);
-            return EXIT_USAGE;
-        }
-        if (node != NULL) {
-            edist_error("ping takes one NODE (see edist ping --help)");
-            return EXIT_USAGE;
-        }
-        node = argv[i];
-    }
-    if (node == NULL) {
-        fputs(ping_usage, stderr);
-        return EXIT_USAGE;
-    }
+    const char *node;
+    int code = edist_one_operand(argc, argv, o, "ping", ping_usage, "NODE", 1,
+                                 &node);
+    if (code >= 0)
+        return code;
     dist_conn c;
-    int code = edist_connect(o, node, &c);
+    code = edist_connect(o, node, &c);
     if (code != EXIT_OK) {
         if (code != EXIT_USAGE)
             puts("pang");

@@ -28,12 +28,6 @@
 #include "handshake/hs.h"
 #include "tools/edist.h"
 
-static void trace_stderr(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
-}
-
 int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
 {
     hs_error he;
@@ -106,7 +100,7 @@ int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
     co.cookie_len = cookie.len;
     co.timeout_ms = o->timeout_ms;
     if (o->verbose)
-        co.trace = trace_stderr;
+        co.trace = edist_trace_stderr;
     dist_error de;
     int r = dist_connect(c, &co, &de);
     hs_cookie_clear(&cookie);

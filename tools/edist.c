@@ -203,10 +203,45 @@ int edist_common_option(edist_opts *o, int argc, char **argv, int *i)
     return 0;
 }
 
-static void trace_stderr(void *ctx, const char *line)
+void edist_trace_stderr(void *ctx, const char *line)
 {
     (void)ctx;
     fprintf(stderr, "%s\n", line);
+}
+
+int edist_one_operand(int argc, char **argv, edist_opts *o, const char *cmd,
+                      const char *help, const char *what, int required,
+                      const char **operand)
+{
+    *operand = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r = edist_common_option(o, argc, argv, &i);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(help, stdout);
+            return EXIT_OK;
+        }
+        if (arg[0] == '-' && arg[1] != 0) {
+            edist_error("%s: unknown option '%s' (see edist %s --help)", cmd,
+                        arg, cmd);
+            return EXIT_USAGE;
+        }
+        if (*operand != NULL) {
+            edist_error("%s: one %s only (got '%s' and '%s')", cmd, what,
+                        *operand, arg);
+            return EXIT_USAGE;
+        }
+        *operand = arg;
+    }
+    if (required && *operand == NULL) {
+        fputs(help, stderr);
+        return EXIT_USAGE;
+    }
+    return -1;
 }
 
 int edist_epmd_client(const edist_opts *o, const char *host,
@@ -222,7 +257,7 @@ int edist_epmd_client(const edist_opts *o, const char *host,
     c->host = host;
     c->timeout_ms = o->timeout_ms;
     if (o->verbose)
-        c->trace = trace_stderr;
+        c->trace = edist_trace_stderr;
     return 0;
 }
 

@@ -59,6 +59,19 @@ int edist_epmd_client(const edist_opts *o, const char *host,
  * for a bad argument, EXIT_CONNECT for everything else. */
 int edist_epmd_fail(const epmd_error *err);
 
+/* The arguments of a command that takes one operand (names HOST, ping
+ * NODE): common options anywhere, -h/--help (prints `help` on stdout),
+ * and at most one operand, which stays NULL if absent and `required` is
+ * 0 (with `required`, a missing operand prints `help` on stderr).
+ * Returns -1 to go on, or the exit code to stop with. */
+int edist_one_operand(int argc, char **argv, edist_opts *o, const char *cmd,
+                      const char *help, const char *what, int required,
+                      const char **operand);
+
+/* A trace callback (epmd_trace_fn, hs_config.trace, dist) that writes each
+ * line on stderr: what -v does. */
+void edist_trace_stderr(void *ctx, const char *line);
+
 /* Prints a message prefixed with "edist: " on stderr. */
 void edist_error(const char *fmt, ...)
 #if defined(__GNUC__)
