@@ -221,6 +221,13 @@ static int send_bytes(dist_conn *c, const uint8_t *p, size_t n,
     return 0;
 }
 
+/* A tick: a packet of length 0. */
+static int send_tick(dist_conn *c, dist_error *err)
+{
+    static const uint8_t tick[4] = {0, 0, 0, 0};
+    return send_bytes(c, tick, sizeof tick, err);
+}
+
 /* One line of -v: the operation and the terms, as Erlang text. */
 static void trace_msg(dist_conn *c, const char *dir, const etf_term *control,
                       const etf_term *payload)
@@ -267,9 +274,8 @@ int dist_recv(dist_conn *c, int timeout_ms, dist_msg *out, dist_error *err)
                  * peer ticks at a quarter of its own net_ticktime, which
                  * may be shorter than ours, and must hear from us within
                  * it. */
-                static const uint8_t tick[4] = {0, 0, 0, 0};
                 trace(c, "dist: <- tick, -> tick");
-                if (send_bytes(c, tick, sizeof tick, err) != 0)
+                if (send_tick(c, err) != 0)
                     return -1;
                 continue;
             }
@@ -291,9 +297,8 @@ int dist_recv(dist_conn *c, int timeout_ms, dist_msg *out, dist_error *err)
                              "taken as down", c->peer.peer_name,
                              c->ticktime_ms / 1000);
         if (now >= tick_at) {
-            static const uint8_t tick[4] = {0, 0, 0, 0};
             trace(c, "dist: -> tick");
-            if (send_bytes(c, tick, sizeof tick, err) != 0)
+            if (send_tick(c, err) != 0)
                 return -1;
             continue;
         }
