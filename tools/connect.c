@@ -59,7 +59,9 @@ int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
         if (hs_name_parse(o->name, this_host,
                           peer.longnames ? HS_NAMES_LONG : HS_NAMES_SHORT,
                           &mine, &he) != 0) {
-            edist_error("--name: %s", he.message);
+            edist_error("--name: %s (%s is a %s name, and a node only "
+                        "talks to nodes of its own kind)", he.message,
+                        peer.full, peer.longnames ? "long" : "short");
             hs_cookie_clear(&cookie);
             return EXIT_USAGE;
         }
