@@ -1,0 +1,460 @@
+/*
+ * channel.c -- one connection's messages: which framing, and the path of
+ * a packet through the atom cache and the fragment table to a dist_msg;
+ * and the packets of a message to send.
+ *
+ * A received packet (not a tick) starts with its framing:
+ *
+ *   112 ...                 pass-through (dist_msg_decode, dist/frame.c):
+ *                           only if neither DFLAG_DIST_HDR_ATOM_CACHE nor
+ *                           DFLAG_FRAGMENTS was agreed
+ *   131, 68, refs, terms    a whole message (either flag)
+ *   131, 69, seq, id, refs, terms...
+ *                           its first fragment (DFLAG_FRAGMENTS)
+ *   131, 70, seq, id, bytes the next fragment (DFLAG_FRAGMENTS)
+ *
+ * as erts_prepare_dist_ext (erts/emulator/beam/external.c) decides: once
+ * a flag is agreed every packet has the header, and a packet of the other
+ * framing is an error. After a header the terms have no 131 of their own.
+ *
+ * A whole message is decoded in place: its terms point into the packet,
+ * and its atom refs (dist/atom_cache.c) are copied into the caller's
+ * arena. The pieces of a fragmented one are copied into the fragment
+ * table (dist/fragments.c) until the last arrives; then the bytes and the
+ * header's atoms are copied into the caller's arena and decoded there,
+ * once, so that the message outlives the table's entry.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dist/channel.h"
+#include "dist/internal.h"
+#include "handshake/dflags.h"
+
+#define HEADER_FLAGS (DFLAG_DIST_HDR_ATOM_CACHE | DFLAG_FRAGMENTS)
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+int dist_channel_init(dist_channel *ch, uint64_t flags, dist_error *err)
+{
+    (void)err;
+    memset(ch, 0, sizeof *ch);
+    ch->flags = flags;
+    dist_frag_init(&ch->frags);
+    etf_arena_init(&ch->names);
+    return 0;
+}
+
+void dist_channel_release(dist_channel *ch)
+{
+    dist_atom_cache_release(&ch->in_cache);
+    dist_frag_release(&ch->frags);
+    etf_arena_release(&ch->names);
+    etf_buf_release(&ch->scratch);
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+/* One term of a message at m[*pos], with the atom refs of its header.
+ * `base` is where m starts in what the error should name (`where`). */
+static int decode_part(const uint8_t *m, size_t len, size_t *pos,
+                       const etf_atom *refs, size_t nrefs, const char *what,
+                       size_t base, const char *where, etf_arena *a,
+                       etf_term *out, dist_error *err)
+{
+    /* A valid pointer even without refs, so that an ATOM_CACHE_REF is
+     * "entry 3, the header has 0" rather than "outside a message". */
+    static const etf_atom no_refs[1];
+    etf_decode_opts opts = {0};
+    opts.atom_refs = refs != NULL ? refs : no_refs;
+    opts.atom_refs_len = nrefs;
+    etf_error e;
+    size_t used;
+    if (etf_decode_term(m + *pos, len - *pos, &opts, a, out, &used,
+                        &e) != 0)
+        return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
+                                                      : DIST_ERR_PROTOCOL,
+                         "the %s at offset %zu of %s is not a valid term "
+                         "(offsets from its first byte): %s", what,
+                         base + *pos, where, e.message);
+    *pos += used;
+    return 0;
+}
+
+/* The terms after a header: m[0..len) is the control message and the
+ * payload, if any, and nothing else. */
+static int decode_message(const uint8_t *m, size_t len, size_t base,
+                          const char *where, const etf_atom *refs,
+                          size_t nrefs, etf_arena *a, dist_msg *out,
+                          dist_error *err)
+{
+    size_t pos = 0;
+    if (len == 0)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "%s ends after its distribution header, with no "
+                         "control message (offset %zu)", where, base);
+    if (decode_part(m, len, &pos, refs, nrefs, "control message", base,
+                    where, a, &out->control, err) != 0)
+        return -1;
+    const etf_term *c = &out->control;
+    if (c->type != ETF_TUPLE || c->n == 0 ||
+        c->u.elems[0].type != ETF_INTEGER)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "the control message at offset %zu of %s is not a "
+                         "tuple that starts with an operation number",
+                         base, where);
+    out->has_payload = pos < len;
+    if (out->has_payload &&
+        decode_part(m, len, &pos, refs, nrefs, "payload", base, where, a,
+                    &out->payload, err) != 0)
+        return -1;
+    if (pos != len)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "%zu bytes after the payload of %s (offset %zu)",
+                         len - pos, where, base + pos);
+    return 0;
+}
+
+/* 131, 68, AtomCacheRefs, Control, [Payload]. */
+static int recv_whole(dist_channel *ch, const uint8_t *pkt, size_t len,
+                      size_t pos, etf_arena *a, dist_msg *out,
+                      dist_error *err)
+{
+    const etf_atom *refs;
+    size_t nrefs;
+    if (dist_atom_cache_read(&ch->in_cache, ch->flags, pkt, len, &pos, a,
+                             &refs, &nrefs, err) != 0)
+        return -1;
+    if (decode_message(pkt + pos, len - pos, pos, "the packet", refs, nrefs,
+                       a, out, err) != 0)
+        return -1;
+    return 1;
+}
+
+/* SequenceId and FragmentId after 131, 69 or 70. */
+static int frag_ids(const dist_channel *ch, const uint8_t *pkt, size_t len,
+                    const char *what, uint64_t *seq, uint64_t *id,
+                    dist_error *err)
+{
+    if (!(ch->flags & DFLAG_FRAGMENTS))
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a %s (131,%u), but the handshake did not agree "
+                         "on DFLAG_FRAGMENTS", what, pkt[1]);
+    if (len < DIST_FRAGMENT_HEADER_SIZE)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a %s of %zu bytes, shorter than its %d-byte "
+                         "header", what, len, DIST_FRAGMENT_HEADER_SIZE);
+    *seq = get64(pkt + 2);
+    *id = get64(pkt + 10);
+    if (*id == 0)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a %s of SequenceId %llu has FragmentId 0; they "
+                         "count down to 1", what,
+                         (unsigned long long)*seq);
+    return 0;
+}
+
+/* 131, 69, SequenceId, FragmentId, AtomCacheRefs, Control, Payload... */
+static int recv_first(dist_channel *ch, const uint8_t *pkt, size_t len,
+                      etf_arena *a, dist_msg *out, dist_error *err)
+{
+    uint64_t seq, count;
+    if (frag_ids(ch, pkt, len, "first fragment", &seq, &count, err) != 0)
+        return -1;
+    if (dist_frag_find(&ch->frags, seq) != NULL)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a first fragment (131,69) for SequenceId %llu, "
+                         "whose previous message is not complete yet",
+                         (unsigned long long)seq);
+    size_t pos = DIST_FRAGMENT_HEADER_SIZE;
+    if (count == 1) /* the whole message, in a fragment of its own */
+        return recv_whole(ch, pkt, len, pos, a, out, err);
+    if (seq == 0)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a first fragment of %llu fragments has "
+                         "SequenceId 0, which erts reads as a message "
+                         "that is not fragmented",
+                         (unsigned long long)count);
+
+    /* The header's atoms go to a scratch arena of the channel's, then
+     * into the sequence, exactly sized and counted. */
+    dist_frag_seq *s;
+    const etf_atom *refs;
+    size_t nrefs;
+    if (dist_frag_open(&ch->frags, seq, count, &s, err) != 0)
+        return -1;
+    etf_arena_reset(&ch->names);
+    if (dist_atom_cache_read(&ch->in_cache, ch->flags, pkt, len, &pos,
+                             &ch->names, &refs, &nrefs, err) != 0 ||
+        dist_frag_keep_refs(&ch->frags, s, refs, nrefs, err) != 0 ||
+        dist_frag_append(&ch->frags, s, pkt + pos, len - pos, err) != 0) {
+        dist_frag_drop(&ch->frags, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* A sequence's last fragment has come: its bytes and its header's atoms
+ * move into the caller's arena, and are decoded there. */
+static int finish_message(const dist_frag_seq *s, etf_arena *a,
+                          dist_msg *out, dist_error *err)
+{
+    uint8_t *m = etf_arena_alloc(a, s->len + 1);
+    etf_atom *refs = NULL;
+    if (s->nrefs != 0)
+        refs = etf_arena_alloc(a, s->nrefs * sizeof *refs);
+    if (m == NULL || (s->nrefs != 0 && refs == NULL))
+        return dist_fail(err, DIST_ERR_NOMEM,
+                         "out of memory for a %zu-byte message", s->len);
+    memcpy(m, s->data, s->len);
+    for (size_t i = 0; i < s->nrefs; i++) {
+        char *name = etf_arena_alloc(a, s->refs[i].len + 1);
+        if (name == NULL)
+            return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+        memcpy(name, s->refs[i].name, s->refs[i].len);
+        refs[i].name = name;
+        refs[i].len = s->refs[i].len;
+    }
+    char where[96];
+    snprintf(where, sizeof where,
+             "the message reassembled from SequenceId %llu",
+             (unsigned long long)s->seq_id);
+    return decode_message(m, s->len, 0, where, refs, s->nrefs, a, out,
+                          err);
+}
+
+/* 131, 70, SequenceId, FragmentId, more Payload. */
+static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
+                     etf_arena *a, dist_msg *out, dist_error *err)
+{
+    uint64_t seq, id;
+    if (frag_ids(ch, pkt, len, "continuation fragment", &seq, &id,
+                 err) != 0)
+        return -1;
+    dist_frag_seq *s = dist_frag_find(&ch->frags, seq);
+    if (s == NULL)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a continuation fragment (131,70) for SequenceId "
+                         "%llu, which no first fragment opened",
+                         (unsigned long long)seq);
+    if (id != s->next_id) {
+        dist_fail(err, DIST_ERR_PROTOCOL,
+                  "a continuation fragment of SequenceId %llu has "
+                  "FragmentId %llu where %llu was due (they count down "
+                  "by one, in order)", (unsigned long long)seq,
+                  (unsigned long long)id, (unsigned long long)s->next_id);
+        dist_frag_drop(&ch->frags, s);
+        return -1;
+    }
+    if (dist_frag_append(&ch->frags, s, pkt + DIST_FRAGMENT_HEADER_SIZE,
+                         len - DIST_FRAGMENT_HEADER_SIZE, err) != 0) {
+        dist_frag_drop(&ch->frags, s);
+        return -1;
+    }
+    if (id > 1) {
+        s->next_id--;
+        return 0;
+    }
+
+    /* The last one: decode the whole, then forget the sequence. */
+    int r = finish_message(s, a, out, err);
+    dist_frag_drop(&ch->frags, s);
+    return r == 0 ? 1 : -1;
+}
+
+int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
+                      etf_arena *a, dist_msg *out, dist_error *err)
+{
+    if (len == 0)
+        return dist_fail(err, DIST_ERR_USAGE,
+                         "a tick (an empty packet) is not a message");
+    if (!(ch->flags & HEADER_FLAGS))
+        return dist_msg_decode(pkt, len, a, out, err) == 0 ? 1 : -1;
+
+    if (pkt[0] != ETF_VERSION_MAGIC)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a packet starts with byte %u%s, not 131: the "
+                         "handshake agreed on the distribution header "
+                         "(DFLAG_DIST_HDR_ATOM_CACHE or DFLAG_FRAGMENTS)",
+                         pkt[0],
+                         pkt[0] == DIST_PASS_THROUGH ? " (pass-through)"
+                                                     : "");
+    if (len < 2)
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a packet of 1 byte, 131, with no header after");
+    switch (pkt[1]) {
+    case DIST_HEADER:
+        return recv_whole(ch, pkt, len, 2, a, out, err);
+    case DIST_FRAG_HEADER:
+        return recv_first(ch, pkt, len, a, out, err);
+    case DIST_FRAG_CONT:
+        return recv_cont(ch, pkt, len, a, out, err);
+    default:
+        return dist_fail(err, DIST_ERR_PROTOCOL,
+                         "a packet has %u after 131 (offset 1), not 68 "
+                         "(DIST_HEADER), 69 (DIST_FRAG_HEADER) or 70 "
+                         "(DIST_FRAG_CONT)", pkt[1]);
+    }
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/* Writes the 4-byte length of the packet that starts at out[start]. */
+static int finish_packet(etf_buf *out, size_t start, dist_error *err)
+{
+    size_t n = out->len - start - 4;
+    if (n > UINT32_MAX)
+        return dist_fail(err, DIST_ERR_USAGE,
+                         "a message of %zu bytes is too large for a "
+                         "packet (4 GiB at most)", n);
+    put32(out->data + start, (uint32_t)n);
+    return 0;
+}
+
+/* The message at ch->scratch (control bytes, then payload bytes from
+ * ctl_len on) as fragments, cut the way OTP 25 to 29 cut theirs (seen on
+ * the wire, tests/unit/test_dist_channel.c): the message's bytes go in
+ * pieces of DIST_FRAGMENT_SIZE, the first piece behind the first
+ * fragment's header; the control message is always whole in the first
+ * fragment (erts never makes it as large as a fragment). */
+static int send_fragments(dist_channel *ch, size_t ctl_len, uint64_t seq_id,
+                          etf_buf *out, dist_error *err)
+{
+    const uint8_t *ctl = ch->scratch.data;
+    const uint8_t *pl = ctl + ctl_len;
+    size_t pl_len = ch->scratch.len - ctl_len;
+    size_t piece = ctl_len < DIST_FRAGMENT_SIZE ? DIST_FRAGMENT_SIZE - ctl_len
+                                                : 0;
+    if (piece > pl_len)
+        piece = pl_len;
+    uint64_t count = 1 + (pl_len - piece + DIST_FRAGMENT_SIZE - 1) /
+                             DIST_FRAGMENT_SIZE;
+    size_t start = out->len;
+
+    /* [4] length | 131 | 69 | [8] SequenceId | [8] FragmentId = count |
+     * 0 atom-cache refs | Control | first piece of Payload */
+    uint8_t head[4 + DIST_FRAGMENT_HEADER_SIZE + 1] = {0};
+    head[4] = ETF_VERSION_MAGIC;
+    head[5] = DIST_FRAG_HEADER;
+    put64(head + 6, seq_id);
+    put64(head + 14, count);
+    head[22] = 0;
+    etf_buf_append(out, head, sizeof head);
+    etf_buf_append(out, ctl, ctl_len);
+    etf_buf_append(out, pl, piece);
+    if (!out->failed && finish_packet(out, start, err) != 0) {
+        out->len = start;
+        return -1;
+    }
+    pl += piece;
+    pl_len -= piece;
+
+    /* [4] length | 131 | 70 | [8] SequenceId | [8] FragmentId | piece,
+     * FragmentId from count - 1 down to 1. */
+    for (uint64_t id = count - 1; id >= 1; id--) {
+        uint8_t cont[4 + DIST_FRAGMENT_HEADER_SIZE] = {0};
+        piece = pl_len < DIST_FRAGMENT_SIZE ? pl_len : DIST_FRAGMENT_SIZE;
+        put32(cont, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + piece));
+        cont[4] = ETF_VERSION_MAGIC;
+        cont[5] = DIST_FRAG_CONT;
+        put64(cont + 6, seq_id);
+        put64(cont + 14, id);
+        etf_buf_append(out, cont, sizeof cont);
+        etf_buf_append(out, pl, piece);
+        pl += piece;
+        pl_len -= piece;
+    }
+    if (out->failed) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int dist_channel_send(dist_channel *ch, const etf_term *control,
+                      const etf_term *payload, uint64_t seq_id,
+                      etf_buf *out, dist_error *err)
+{
+    if (!(ch->flags & HEADER_FLAGS))
+        return dist_msg_encode(control, payload, out, err);
+
+    /* edist never uses the atom cache when it sends, and says so with
+     * NumberOfAtomCacheRefs = 0: keeping a send cache costs a lookup per
+     * atom and state per connection, to save a few bytes per atom on the
+     * links edist runs over (a command talking to one node). The receive
+     * side has to understand the cache all the same: erts uses it toward
+     * us as soon as the flag is agreed. */
+    static const uint8_t head[7] = {0, 0, 0, 0, ETF_VERSION_MAGIC,
+                                    DIST_HEADER, 0};
+    size_t start = out->len;
+    etf_buf_append(out, head, sizeof head);
+    etf_error e;
+    size_t ctl_at = out->len;
+    size_t ctl_end = 0;
+    int r = etf_encode(control, ETF_ENCODE_NO_VERSION, out, &e);
+    if (r == 0) {
+        ctl_end = out->len;
+        if (payload != NULL)
+            r = etf_encode(payload, ETF_ENCODE_NO_VERSION, out, &e);
+    }
+    if (r != 0) {
+        out->len = start;
+        return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
+                                                      : DIST_ERR_USAGE,
+                         "cannot encode a message: %s", e.message);
+    }
+    if (out->failed) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+    }
+
+    size_t data_len = out->len - ctl_at;
+    if (!(ch->flags & DFLAG_FRAGMENTS) || payload == NULL ||
+        data_len <= DIST_FRAGMENT_SIZE) {
+        if (finish_packet(out, start, err) != 0) {
+            out->len = start;
+            return -1;
+        }
+        return 0;
+    }
+
+    /* Too large for one fragment: move the terms aside and cut them. */
+    if (seq_id == 0) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_USAGE,
+                         "a fragmented message needs a SequenceId other "
+                         "than 0");
+    }
+    ch->scratch.len = 0;
+    etf_buf_append(&ch->scratch, out->data + ctl_at, data_len);
+    out->len = start;
+    if (ch->scratch.failed) {
+        etf_buf_release(&ch->scratch);
+        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+    }
+    r = send_fragments(ch, ctl_end - ctl_at, seq_id, out, err);
+    /* A one-off large message should not keep its copy for ever. */
+    if (ch->scratch.cap > 4 * DIST_FRAGMENT_SIZE)
+        etf_buf_release(&ch->scratch);
+    return r;
+}
