@@ -10,7 +10,7 @@
  *   3. The handshake as initiator (handshake/): this file only moves its
  *      bytes between the socket and the engine.
  *
- * Once connected, dist_recv waits for messages with poll and keeps the
+ * Once connected, dist_conn_recv waits for messages with poll and keeps the
  * connection alive: it answers each tick (an empty packet) with a tick, so
  * that a peer with a shorter net_ticktime than ours still hears from us in
  * time; when we have sent nothing for a quarter of our net_ticktime it
@@ -171,6 +171,7 @@ int dist_connect(dist_conn *c, const dist_connect_opts *o, dist_error *err)
     const char *at = strchr(o->our_name, '@');
     cfg.node_name = cfg.dynamic_name && at ? at + 1 : o->our_name;
     cfg.creation = o->creation;
+    cfg.flags = o->flags;
     cfg.cookie = o->cookie;
     cfg.cookie_len = o->cookie_len;
     cfg.peer_name = peer->full;
@@ -247,7 +248,7 @@ static void trace_msg(dist_conn *c, const char *dir, const etf_term *control,
     etf_buf_release(&text);
 }
 
-int dist_send(dist_conn *c, const etf_term *control, const etf_term *payload,
+int dist_conn_send(dist_conn *c, const etf_term *control, const etf_term *payload,
               dist_error *err)
 {
     c->out.len = 0;
@@ -257,7 +258,7 @@ int dist_send(dist_conn *c, const etf_term *control, const etf_term *payload,
     return send_bytes(c, c->out.data, c->out.len, err);
 }
 
-int dist_recv(dist_conn *c, int timeout_ms, dist_msg *out, dist_error *err)
+int dist_conn_recv(dist_conn *c, int timeout_ms, dist_msg *out, dist_error *err)
 {
     int64_t deadline = timeout_ms >= 0 ? dist_now_ms() + timeout_ms : -1;
     etf_arena_reset(&c->arena);
@@ -351,16 +352,8 @@ etf_term dist_make_ref(dist_conn *c, etf_arena *a)
     etf_ref *r = etf_arena_alloc(a, sizeof *r);
     if (r == NULL)
         return (etf_term){0};
-    memset(r, 0, sizeof *r);
-    r->node.name = c->peer.our_name;
-    r->node.len = (uint32_t)strlen(c->peer.our_name);
-    r->creation = c->peer.our_creation;
-    /* Three words, as OTP's references have; the first holds 18 bits. */
-    uint32_t n = ++c->next_id;
-    r->len = 3;
-    r->id[0] = n & 0x3FFFF;
-    r->id[1] = n >> 18;
-    r->id[2] = (uint32_t)dist_now_ms();
+    etf_atom node = {c->peer.our_name, (uint32_t)strlen(c->peer.our_name)};
+    dist_ref_fill(r, &node, c->peer.our_creation, ++c->next_id);
     t.u.ref = r;
     return t;
 }

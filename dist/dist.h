@@ -11,7 +11,7 @@
  *     4-byte length | 112 | 131 Control | [131 Payload]
  *
  * Control is a tuple whose first element is the operation (DOP_SEND,
- * DOP_REG_SEND...); some operations carry a payload term after it (the
+ * DOP_REG_SEND..., all named in dist/control.h); some operations carry a payload term after it (the
  * message of a send). This file's first half is that framing, sans I/O:
  * it is fed bytes and returns packets, and builds the bytes of a packet;
  * the second half is a blocking connection over TCP that the command's
@@ -23,8 +23,8 @@
  * runtime.
  *
  * Memory: a dist_reader owns its buffer (dist_reader_release). Terms
- * that dist_recv returns live in the connection's arena until the next
- * dist_recv or dist_close.
+ * that dist_conn_recv returns live in the connection's arena until the next
+ * dist_conn_recv or dist_close.
  */
 #ifndef EDIST_DIST_H
 #define EDIST_DIST_H
@@ -62,14 +62,6 @@ typedef struct dist_error {
 int dist_exit_code(const dist_error *err);
 
 /* ---------------------------------------------------------------------
- * Operations of control messages (OTP's dist.h names and values)
- * ------------------------------------------------------------------- */
-
-#define DOP_SEND         2  /* {2, Unused, ToPid} + Message */
-#define DOP_REG_SEND     6  /* {6, FromPid, Unused, ToName} + Message */
-#define DOP_SEND_SENDER 22  /* {22, FromPid, ToPid} + Message */
-
-/* ---------------------------------------------------------------------
  * Framing, sans I/O
  * ------------------------------------------------------------------- */
 
@@ -91,6 +83,14 @@ typedef struct dist_reader {
 /* Appends received bytes. Returns 0, or -1 (DIST_ERR_NOMEM). */
 int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
                      dist_error *err);
+
+/* Room to receive into directly, without the copy of dist_reader_feed:
+ * at least `want` bytes (more when a large packet is under way: room for
+ * all of it), *len of them. Put the bytes there, then call
+ * dist_reader_commit with their count. NULL if memory is short. */
+uint8_t *dist_reader_space(dist_reader *r, size_t want, size_t *len,
+                           dist_error *err);
+void dist_reader_commit(dist_reader *r, size_t n);
 
 /* The next complete packet: returns 1 with *pkt and *len set (len 0 is a
  * tick; *pkt stays valid until the next call on r), 0 if more bytes are
@@ -137,6 +137,9 @@ typedef struct dist_connect_opts {
     size_t cookie_len;
     int timeout_ms;           /* for EPMD, TCP and the handshake */
     unsigned net_ticktime;    /* seconds; 0: 60, as OTP */
+    uint64_t flags;           /* the flags to offer; 0: HS_EDIST_FLAGS,
+                                 which dist_conn_send/dist_conn_recv understand (the
+                                 node runtime, dist/node.h, offers more) */
     /* One line per protocol step (EPMD, handshake, messages), for -v. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
@@ -157,21 +160,21 @@ typedef struct dist_conn {
 
 /* Finds the node's port through EPMD (unless opts->port is set),
  * connects, and runs the handshake as initiator. On success the
- * connection is ready for dist_send / dist_recv. On failure, err says why
+ * connection is ready for dist_conn_send / dist_conn_recv. On failure, err says why
  * in words a person can act on (no EPMD, which names are registered,
  * refused, cookie rejected...), and nothing is left open. */
 int dist_connect(dist_conn *c, const dist_connect_opts *opts,
                  dist_error *err);
 
 /* Sends one message. Returns 0 or -1. */
-int dist_send(dist_conn *c, const etf_term *control,
+int dist_conn_send(dist_conn *c, const etf_term *control,
               const etf_term *payload, dist_error *err);
 
 /* Waits at most timeout_ms (< 0: for ever) for the next message, sending
  * ticks while it waits and swallowing the peer's. A peer silent for
  * longer than net_ticktime is DIST_ERR_CLOSED, as OTP would declare it
  * down. The message's terms live in c->arena until the next call. */
-int dist_recv(dist_conn *c, int timeout_ms, dist_msg *out,
+int dist_conn_recv(dist_conn *c, int timeout_ms, dist_msg *out,
               dist_error *err);
 
 /* Closes the connection and frees everything. */

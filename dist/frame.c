@@ -49,6 +49,55 @@ int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
     return 0;
 }
 
+uint8_t *dist_reader_space(dist_reader *r, size_t want, size_t *len,
+                           dist_error *err)
+{
+    /* Room for the rest of the packet under way, if it is large: one
+     * read can then take all the socket holds of it. */
+    size_t avail = r->len - r->start;
+    if (avail >= 4) {
+        const uint8_t *p = r->buf + r->start;
+        size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+                   (size_t)p[2] << 8 | p[3];
+        size_t max = r->max_packet ? r->max_packet : DIST_DEFAULT_MAX_PACKET;
+        if (n <= max && 4 + n > avail && 4 + n - avail > want)
+            want = 4 + n - avail;
+    }
+    if (r->cap - r->len < want) {
+        /* Drop what was returned already, then grow if still short. */
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->len - r->start);
+            r->len -= r->start;
+            r->start = 0;
+        }
+        if (r->cap - r->len < want) {
+            size_t cap = r->cap ? r->cap : 4096;
+            while (cap - r->len < want) {
+                if (cap > SIZE_MAX / 2) {
+                    dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+                    return NULL;
+                }
+                cap *= 2;
+            }
+            uint8_t *b = realloc(r->buf, cap);
+            if (b == NULL) {
+                dist_fail(err, DIST_ERR_NOMEM,
+                          "out of memory for a %zu-byte packet", cap);
+                return NULL;
+            }
+            r->buf = b;
+            r->cap = cap;
+        }
+    }
+    *len = r->cap - r->len;
+    return r->buf + r->len;
+}
+
+void dist_reader_commit(dist_reader *r, size_t n)
+{
+    r->len += n;
+}
+
 int dist_reader_next(dist_reader *r, const uint8_t **pkt, size_t *len,
                      dist_error *err)
 {

@@ -21,6 +21,7 @@
  */
 #include <string.h>
 
+#include "dist/control.h"
 #include "dist/dist.h"
 #include "dist/internal.h"
 
@@ -60,13 +61,13 @@ int dist_ping(dist_conn *c, int timeout_ms, dist_error *err)
         etf_arena_release(&a);
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     }
-    int r = dist_send(c, &control, &call, err);
+    int r = dist_conn_send(c, &control, &call, err);
     while (r == 0) {
         dist_msg m;
         int wait = deadline < 0 ? -1 : (int)(deadline - dist_now_ms());
         if (deadline >= 0 && wait < 0)
             wait = 0;
-        r = dist_recv(c, wait, &m, err);
+        r = dist_conn_recv(c, wait, &m, err);
         if (r != 0)
             break;
         /* A message to our pid: SEND {2, _, To} or SEND_SENDER

@@ -1,7 +1,7 @@
 /*
  * tick_peer.c -- holds an idle distribution connection open, for
  * tick.test: connects to NODE as NAME, receives for SECONDS (nothing
- * but ticks should come; dist_recv answers them), then pings through the
+ * but ticks should come; dist_conn_recv answers them), then pings through the
  * same connection. Prints the number of ticks heard and "pong".
  *
  *   tick_peer NODE NAME COOKIE EPMD_PORT SECONDS
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         return 3;
     }
     dist_msg m;
-    int r = dist_recv(&c, atoi(argv[5]) * 1000, &m, &err);
+    int r = dist_conn_recv(&c, atoi(argv[5]) * 1000, &m, &err);
     if (r == 0 || err.code != DIST_ERR_TIMEOUT) {
         fprintf(stderr, "while idle: %s\n",
                 r == 0 ? "a message came" : err.message);

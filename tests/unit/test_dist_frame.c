@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "dist/control.h"
 #include "dist/dist.h"
 
 static void test_packets_from_any_cut(void **state)
