@@ -28,26 +28,48 @@
 #include "handshake/hs.h"
 #include "tools/edist.h"
 
+void edist_this_host(char *out, size_t size)
+{
+    snprintf(out, size, "localhost");
+    gethostname(out, size - 1);
+    out[size - 1] = 0;
+}
+
+int edist_parse_node(const edist_opts *o, const char *text,
+                     hs_node_name *out)
+{
+    char this_host[256];
+    hs_error he;
+    edist_this_host(this_host, sizeof this_host);
+    if (hs_name_parse(text, this_host, o->names_mode, out, &he) != 0) {
+        edist_error("%s", he.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+int edist_find_cookie(const edist_opts *o, hs_cookie *out)
+{
+    hs_error he;
+    hs_cookie_env env = {o->cookie, o->cookie_file, getenv("RELEASE_COOKIE"),
+                         getenv("HOME"), getenv("XDG_CONFIG_HOME")};
+    if (hs_cookie_find(&env, out, &he) != 0) {
+        edist_error("%s", he.message);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
 {
     hs_error he;
-    char this_host[256] = "localhost";
-    gethostname(this_host, sizeof this_host - 1);
-    this_host[sizeof this_host - 1] = 0;
-
+    char this_host[256];
+    edist_this_host(this_host, sizeof this_host);
     hs_node_name peer;
-    if (hs_name_parse(node, this_host, o->names_mode, &peer, &he) != 0) {
-        edist_error("%s", he.message);
-        return EXIT_USAGE;
-    }
-
     hs_cookie cookie;
-    hs_cookie_env env = {o->cookie, o->cookie_file, getenv("RELEASE_COOKIE"),
-                         getenv("HOME"), getenv("XDG_CONFIG_HOME")};
-    if (hs_cookie_find(&env, &cookie, &he) != 0) {
-        edist_error("%s", he.message);
+    if (edist_parse_node(o, node, &peer) != EXIT_OK ||
+        edist_find_cookie(o, &cookie) != EXIT_OK)
         return EXIT_USAGE;
-    }
 
     /* Our name. */
     char our[HS_MAX_NAME + 1];

@@ -21,6 +21,8 @@ static const char usage[] =
     "Commands:\n"
     "  names [HOST]           nodes registered at EPMD on HOST (localhost)\n"
     "  ping NODE              pong if NODE answers as net_adm:ping/1 wants\n"
+    "  node [NAME]            run a node that prints what it receives and\n"
+    "                         echoes {Pid, Term} back to Pid\n"
     "  etf decode [FILE]      print the term in External Term Format bytes\n"
     "  etf encode TERM        write the External Term Format bytes of TERM\n"
     "\n"
@@ -318,6 +320,8 @@ int main(int argc, char **argv)
         return cmd_names(argc - i, argv + i, &o);
     if (strcmp(cmd, "ping") == 0)
         return cmd_ping(argc - i, argv + i, &o);
+    if (strcmp(cmd, "node") == 0)
+        return cmd_node(argc - i, argv + i, &o);
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
         return EXIT_OK;

@@ -79,6 +79,20 @@ void edist_error(const char *fmt, ...)
 #endif
     ;
 
+/* This machine's host name (gethostname), "localhost" if it has none. */
+void edist_this_host(char *out, size_t size);
+
+/* A node name as typed ("name@host", or "name" for this host), short or
+ * long as the options say. Returns EXIT_OK, or EXIT_USAGE after printing
+ * why. */
+int edist_parse_node(const edist_opts *o, const char *text,
+                     hs_node_name *out);
+
+/* The cookie from --cookie, --cookie-file, RELEASE_COOKIE or
+ * ~/.erlang.cookie (handshake/cookie.c). Returns EXIT_OK, or EXIT_USAGE
+ * after printing why. Wipe it with hs_cookie_clear. */
+int edist_find_cookie(const edist_opts *o, hs_cookie *out);
+
 /* Connects to NODE as the options say (cookie, names, ports, timeout, -v)
  * and authenticates: tools/connect.c. Returns EXIT_OK with *c connected
  * (dist_close it), or the exit code after printing the error. */
@@ -88,5 +102,6 @@ int edist_connect(const edist_opts *o, const char *node, dist_conn *c);
 int cmd_etf(int argc, char **argv, edist_opts *o);
 int cmd_names(int argc, char **argv, edist_opts *o);
 int cmd_ping(int argc, char **argv, edist_opts *o);
+int cmd_node(int argc, char **argv, edist_opts *o);
 
 #endif
