@@ -1,0 +1,168 @@
+/*
+ * node_peer.c -- a C node built on dist/node.h, driven by a real node,
+ * for node.test: links, monitors, exits and spawn_request in both
+ * directions, and a connection that goes quiet or drops.
+ *
+ *   node_peer NAME COOKIE EPMD_PORT NET_TICKTIME
+ *
+ * It registers NAME, prints "ready" and then runs one process, `ctl`,
+ * that obeys messages {From, Command} and answers From with {Command,
+ * Result}:
+ *
+ *   {From, new}                 a new process `victim` of ours: {new, Pid}
+ *   {From, {exit, Pid, Reason}} our process Pid ends with Reason: ok
+ *   {From, {link, Pid}}         ctl links to Pid: ok
+ *   {From, {unlink, Pid}}       ctl unlinks Pid: ok
+ *   {From, {monitor, Target}}   ctl monitors Target (a pid, or {Name,
+ *                               Node}): {monitor, Ref}
+ *   {From, {spawn, M, F, A, Opts}}  spawn_request on From's node with
+ *                               Opts (link, monitor): {spawn, ReqId}
+ *   {From, stop}                exits 0
+ *
+ * Every other message ctl gets ({'EXIT', ...}, {'DOWN', ...},
+ * {spawn_reply, ...}) is printed on stdout as "got TERM", and so are the
+ * node's log lines ("log ..."), so that the test sees what the node saw.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/node.h"
+
+static void log_line(void *arg, const char *line)
+{
+    (void)arg;
+    printf("log %s\n", line);
+    fflush(stdout);
+}
+
+static void print_term(const char *prefix, const etf_term *t)
+{
+    etf_buf b = {0};
+    etf_print_opts po = {0};
+    po.format = ETF_FORMAT_ERLANG;
+    etf_print(t, &po, &b);
+    printf("%s %s\n", prefix, b.data ? (const char *)b.data : "?");
+    fflush(stdout);
+    etf_buf_release(&b);
+}
+
+#define MAX_VICTIMS 64
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: node_peer NAME COOKIE EPMD_PORT "
+                        "NET_TICKTIME\n");
+        return 2;
+    }
+    dist_node_opts o = {0};
+    o.name = argv[1];
+    o.cookie = argv[2];
+    o.epmd_port = (uint16_t)atoi(argv[3]);
+    o.net_ticktime = (unsigned)atoi(argv[4]);
+    o.log = log_line;
+    dist_node *n;
+    dist_error err;
+    if (dist_node_new(&o, &n, &err) != 0 ||
+        dist_node_listen(n, 0, 1, 1, &err) != 0) {
+        fprintf(stderr, "node_peer: %s\n", err.message);
+        return 3;
+    }
+    dist_proc *ctl = dist_proc_new(n, "ctl");
+    dist_proc *victims[MAX_VICTIMS];
+    int nvictims = 0;
+    printf("ready\n");
+    fflush(stdout);
+
+    for (;;) {
+        dist_message *m;
+        int r = dist_receive(ctl, NULL, NULL, -1, &m, &err);
+        if (r < 0) {
+            fprintf(stderr, "node_peer: %s\n", err.message);
+            return 3;
+        }
+        const etf_term *t = &m->msg;
+        if (t->type != ETF_TUPLE || t->n != 2 ||
+            t->u.elems[0].type != ETF_PID) {
+            print_term("got", t);
+            dist_message_free(m);
+            continue;
+        }
+        const etf_term *from = &t->u.elems[0], *cmd = &t->u.elems[1];
+        etf_arena a;
+        etf_arena_init(&a);
+        etf_term result = etf_atom_z("ok");
+        etf_term name = *cmd;
+        const etf_term *arg = NULL;
+        if (cmd->type == ETF_TUPLE && cmd->n >= 2) {
+            name = cmd->u.elems[0];
+            arg = &cmd->u.elems[1];
+        }
+        int fail = 0;
+        if (etf_atom_is(&name, "stop")) {
+            dist_message_free(m);
+            etf_arena_release(&a);
+            dist_node_free(n);
+            return 0;
+        } else if (etf_atom_is(&name, "new") && nvictims < MAX_VICTIMS) {
+            dist_proc *v = dist_proc_new(n, NULL);
+            victims[nvictims++] = v;
+            result = *dist_self(v);
+        } else if (etf_atom_is(&name, "exit") && cmd->n == 3) {
+            for (int i = 0; i < nvictims; i++)
+                if (victims[i] != NULL &&
+                    etf_equal(dist_self(victims[i]), arg)) {
+                    dist_proc_exit(victims[i], &cmd->u.elems[2]);
+                    victims[i] = NULL;
+                }
+        } else if (etf_atom_is(&name, "link") && arg != NULL) {
+            fail = dist_link(ctl, arg, &err);
+        } else if (etf_atom_is(&name, "unlink") && arg != NULL) {
+            fail = dist_unlink(ctl, arg, &err);
+        } else if (etf_atom_is(&name, "monitor") && arg != NULL) {
+            const etf_term *target = arg;
+            char node[256] = {0};
+            if (arg->type == ETF_TUPLE && arg->n == 2) {
+                target = &arg->u.elems[0];
+                snprintf(node, sizeof node, "%.*s",
+                         (int)arg->u.elems[1].n, arg->u.elems[1].u.atom);
+            }
+            fail = dist_monitor(ctl, target, node[0] ? node : NULL, &a,
+                                &result, &err);
+        } else if (etf_atom_is(&name, "spawn") && cmd->n == 5) {
+            char mod[256], fun[256], node[256];
+            snprintf(mod, sizeof mod, "%.*s", (int)cmd->u.elems[1].n,
+                     cmd->u.elems[1].u.atom);
+            snprintf(fun, sizeof fun, "%.*s", (int)cmd->u.elems[2].n,
+                     cmd->u.elems[2].u.atom);
+            snprintf(node, sizeof node, "%.*s",
+                     (int)from->u.pid->node.len, from->u.pid->node.name);
+            unsigned opts = 0;
+            const etf_term *ol = &cmd->u.elems[4];
+            for (uint32_t i = 0; ol->type == ETF_LIST && i < ol->n; i++) {
+                if (etf_atom_is(&ol->u.elems[i], "link"))
+                    opts |= DIST_SPAWN_LINK;
+                if (etf_atom_is(&ol->u.elems[i], "monitor"))
+                    opts |= DIST_SPAWN_MONITOR;
+            }
+            fail = dist_spawn_request(ctl, node, mod, fun, &cmd->u.elems[3],
+                                      opts, &a, &result, &err);
+        } else {
+            result = etf_atom_z("unknown_command");
+        }
+        if (fail) {
+            result = etf_tuple(&a, 2);
+            result.u.elems[0] = etf_atom_z("error");
+            result.u.elems[1] = etf_binary(err.message,
+                                           strlen(err.message));
+        }
+        etf_term answer = etf_tuple(&a, 2);
+        answer.u.elems[0] = name;
+        answer.u.elems[1] = result;
+        if (dist_send(ctl, from, &answer, &err) != 0)
+            fprintf(stderr, "node_peer: %s\n", err.message);
+        dist_message_free(m);
+        etf_arena_release(&a);
+    }
+}
