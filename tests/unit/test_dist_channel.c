@@ -69,6 +69,7 @@
 #include <cmocka.h>
 
 #include "dist/channel.h"
+#include "dist/control.h"
 #include "dist/dist.h"
 #include "handshake/dflags.h"
 
