@@ -79,8 +79,10 @@
  * A dist_channel is a plain struct (about 33 KB: the receive cache is
  * 2048 slots) that the caller allocates or embeds and frees with
  * dist_channel_release. The channel allocates the atom names in its cache
- * and the fragments of messages not complete yet; both are bounded (see
- * dist_frag_table). Terms that dist_channel_recv returns live in the
+ * (at most 2048 atoms of 1020 bytes), the messages not complete yet
+ * (bounded by dist_frag_table's limits), and scratch space: the atoms of
+ * the last first fragment, and the last message it cut into fragments if
+ * under 256 KiB. Terms that dist_channel_recv returns live in the
  * caller's arena. No global state: one channel per connection.
  *
  * Errors
