@@ -320,17 +320,6 @@ int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
 /* ---- sending ------------------------------------------------------------ */
 
 /* Writes the 4-byte length of the packet that starts at out[start]. */
-static int finish_packet(etf_buf *out, size_t start, dist_error *err)
-{
-    size_t n = out->len - start - 4;
-    if (n > UINT32_MAX)
-        return dist_fail(err, DIST_ERR_USAGE,
-                         "a message of %zu bytes is too large for a "
-                         "packet (4 GiB at most)", n);
-    put32(out->data + start, (uint32_t)n);
-    return 0;
-}
-
 /* The message at ch->scratch (control bytes, then payload bytes from
  * ctl_len on) as fragments, cut the way OTP 25 to 29 cut theirs (seen on
  * the wire, tests/unit/test_dist_channel.c): the message's bytes go in
@@ -362,10 +351,8 @@ static int send_fragments(dist_channel *ch, size_t ctl_len, uint64_t seq_id,
     etf_buf_append(out, head, sizeof head);
     etf_buf_append(out, ctl, ctl_len);
     etf_buf_append(out, pl, piece);
-    if (!out->failed && finish_packet(out, start, err) != 0) {
-        out->len = start;
+    if (!out->failed && dist_packet_finish(out, start, err) != 0)
         return -1;
-    }
     pl += piece;
     pl_len -= piece;
 
@@ -404,39 +391,16 @@ int dist_channel_send(dist_channel *ch, const etf_term *control,
      * links edist runs over (a command talking to one node). The receive
      * side has to understand the cache all the same: erts uses it toward
      * us as soon as the flag is agreed. */
-    static const uint8_t head[7] = {0, 0, 0, 0, ETF_VERSION_MAGIC,
-                                    DIST_HEADER, 0};
-    size_t start = out->len;
-    etf_buf_append(out, head, sizeof head);
-    etf_error e;
-    size_t ctl_at = out->len;
-    size_t ctl_end = 0;
-    int r = etf_encode(control, ETF_ENCODE_NO_VERSION, out, &e);
-    if (r == 0) {
-        ctl_end = out->len;
-        if (payload != NULL)
-            r = etf_encode(payload, ETF_ENCODE_NO_VERSION, out, &e);
-    }
-    if (r != 0) {
-        out->len = start;
-        return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
-                                                      : DIST_ERR_USAGE,
-                         "cannot encode a message: %s", e.message);
-    }
-    if (out->failed) {
-        out->len = start;
-        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
-    }
-
+    static const uint8_t head[3] = {ETF_VERSION_MAGIC, DIST_HEADER, 0};
+    size_t start = out->len, ctl_len;
+    if (dist_packet_put(out, head, sizeof head, ETF_ENCODE_NO_VERSION,
+                        control, payload, &ctl_len, err) != 0)
+        return -1;
+    size_t ctl_at = start + 4 + sizeof head;
     size_t data_len = out->len - ctl_at;
     if (!(ch->flags & DFLAG_FRAGMENTS) || payload == NULL ||
-        data_len <= DIST_FRAGMENT_SIZE) {
-        if (finish_packet(out, start, err) != 0) {
-            out->len = start;
-            return -1;
-        }
+        data_len <= DIST_FRAGMENT_SIZE)
         return 0;
-    }
 
     /* Too large for one fragment: move the terms aside and cut them. */
     if (seq_id == 0) {
@@ -452,7 +416,7 @@ int dist_channel_send(dist_channel *ch, const etf_term *control,
         etf_buf_release(&ch->scratch);
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     }
-    r = send_fragments(ch, ctl_end - ctl_at, seq_id, out, err);
+    int r = send_fragments(ch, ctl_len, seq_id, out, err);
     /* A one-off large message should not keep its copy for ever. */
     if (ch->scratch.cap > 4 * DIST_FRAGMENT_SIZE)
         etf_buf_release(&ch->scratch);

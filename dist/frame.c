@@ -176,15 +176,39 @@ int dist_msg_decode(const uint8_t *pkt, size_t len, etf_arena *a,
     return 0;
 }
 
-int dist_msg_encode(const etf_term *control, const etf_term *payload,
-                    etf_buf *out, dist_error *err)
+int dist_packet_finish(etf_buf *out, size_t start, dist_error *err)
 {
+    size_t n = out->len - start - 4;
+    if (n > UINT32_MAX) {
+        out->len = start;
+        return dist_fail(err, DIST_ERR_USAGE, "a message of %zu bytes is "
+                         "too large for a packet (4 GiB at most)", n);
+    }
+    uint8_t *p = out->data + start;
+    p[0] = (uint8_t)(n >> 24);
+    p[1] = (uint8_t)(n >> 16);
+    p[2] = (uint8_t)(n >> 8);
+    p[3] = (uint8_t)n;
+    return 0;
+}
+
+int dist_packet_put(etf_buf *out, const uint8_t *head, size_t head_len,
+                    unsigned etf_flags, const etf_term *control,
+                    const etf_term *payload, size_t *ctl_len,
+                    dist_error *err)
+{
+    static const uint8_t no_length[4] = {0, 0, 0, 0};
     size_t start = out->len;
-    uint8_t head[5] = {0, 0, 0, 0, DIST_PASS_THROUGH};
-    etf_buf_append(out, head, sizeof head);
+    etf_buf_append(out, no_length, sizeof no_length);
+    etf_buf_append(out, head, head_len);
+    size_t ctl_at = out->len;
     etf_error e;
-    if (etf_encode(control, 0, out, &e) != 0 ||
-        (payload != NULL && etf_encode(payload, 0, out, &e) != 0)) {
+    int r = etf_encode(control, etf_flags, out, &e);
+    if (r == 0 && ctl_len != NULL)
+        *ctl_len = out->len - ctl_at;
+    if (r == 0 && payload != NULL)
+        r = etf_encode(payload, etf_flags, out, &e);
+    if (r != 0) {
         out->len = start;
         return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
                                                       : DIST_ERR_USAGE,
@@ -194,16 +218,13 @@ int dist_msg_encode(const etf_term *control, const etf_term *payload,
         out->len = start;
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     }
-    size_t n = out->len - start - 4;
-    if (n > UINT32_MAX) {
-        out->len = start;
-        return dist_fail(err, DIST_ERR_USAGE, "a message of %zu bytes is "
-                         "too large for one packet", n);
-    }
-    uint8_t *p = out->data + start;
-    p[0] = (uint8_t)(n >> 24);
-    p[1] = (uint8_t)(n >> 16);
-    p[2] = (uint8_t)(n >> 8);
-    p[3] = (uint8_t)n;
-    return 0;
+    return dist_packet_finish(out, start, err);
+}
+
+int dist_msg_encode(const etf_term *control, const etf_term *payload,
+                    etf_buf *out, dist_error *err)
+{
+    static const uint8_t pass_through = DIST_PASS_THROUGH;
+    return dist_packet_put(out, &pass_through, 1, 0, control, payload, NULL,
+                           err);
 }
