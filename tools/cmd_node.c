@@ -174,7 +174,12 @@ int cmd_node(int argc, char **argv, edist_opts *o)
         return EXIT_CONNECT;
     }
     if (dist_node_listen(n, o->port, 1, 0, &err) != 0) {
-        edist_error("%s", err.message);
+        /* No EPMD here: a node cannot be found without one. */
+        edist_error("%s%s", err.message,
+                    strstr(err.message, "no EPMD") != NULL
+                        ? " (start one with `epmd -daemon`, or point "
+                          "--epmd-port / ERL_EPMD_PORT at yours)"
+                        : "");
         dist_node_free(n);
         return dist_exit_code(&err);
     }
