@@ -736,7 +736,6 @@ static int64_t tick_all(dist_node *n)
 
 int dist_node_poll(dist_node *n, int timeout_ms, dist_error *err)
 {
-    (void)err;
     size_t np = 2;
     for (dist_peer *p = n->peers; p != NULL; p = p->next)
         np++;
