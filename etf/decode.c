@@ -366,29 +366,38 @@ static int decode_old_float(decoder *d, size_t tag_pos, etf_term *t)
 
 /* ---- the stack ---------------------------------------------------------- */
 
-static int push(decoder *d, etf_term *slots, uint32_t n, uint32_t check,
-                size_t offset)
+/* The stack is full: move it to the heap, or double it there. Kept out
+ * of line so that push() stays small enough to inline. */
+static __attribute__((noinline)) int grow(decoder *d)
 {
     if (d->depth >= d->max_depth)
         return etf_fail(d->err, ETF_ERR_DEPTH, at(d, d->pos),
                         "terms nested more than %zu deep at offset %zu%s",
                         d->max_depth, at(d, d->pos), where(d));
-    if (d->depth == d->cap) {
-        size_t cap = d->cap * 2;
-        frame *s;
-        if (!d->stack_on_heap) {
-            s = malloc(cap * sizeof *s);
-            if (s != NULL)
-                memcpy(s, d->stack, d->depth * sizeof *s);
-        } else {
-            s = realloc(d->stack, cap * sizeof *s);
-        }
-        if (s == NULL)
-            return nomem(d);
-        d->stack_on_heap = 1;
-        d->stack = s;
-        d->cap = cap;
+    size_t cap = d->cap * 2;
+    frame *s;
+    if (!d->stack_on_heap) {
+        s = malloc(cap * sizeof *s);
+        if (s != NULL)
+            memcpy(s, d->stack, d->depth * sizeof *s);
+    } else {
+        s = realloc(d->stack, cap * sizeof *s);
     }
+    if (s == NULL)
+        return nomem(d);
+    d->stack_on_heap = 1;
+    d->stack = s;
+    d->cap = cap;
+    return 0;
+}
+
+static inline int push(decoder *d, etf_term *slots, uint32_t n,
+                       uint32_t check, size_t offset)
+{
+    /* max_depth may be below the small stack's size: grow() says no. */
+    if (d->depth == d->cap || d->depth >= d->max_depth)
+        if (grow(d) != 0)
+            return -1;
     d->stack[d->depth++] = (frame){slots, n, check, offset, NULL};
     d->pending += n;
     return 0;
@@ -428,9 +437,12 @@ static etf_term *children(decoder *d, size_t tag_pos, const char *what,
 
 static int decode_fun(decoder *d, size_t tag_pos, etf_term *t);
 static int decode_record(decoder *d, size_t tag_pos, etf_term *t);
+static int decode_compressed(decoder *d, etf_term *t);
+static int decode_local(decoder *d, etf_term *t);
 
 /* Decodes the tag at d->pos into *t; containers push their children. */
-static int decode_one(decoder *d, etf_term *t)
+static inline __attribute__((always_inline)) int decode_one(decoder *d,
+                                                         etf_term *t)
 {
     size_t tag_pos = d->pos;
     if (!have(d, 1))
@@ -751,12 +763,18 @@ static int decode_one(decoder *d, etf_term *t)
                         at(d, tag_pos), where(d));
 
     case COMPRESSED:
+        /* Only right after the version byte: the root, at the bottom of
+         * the stack, and not already inside a COMPRESSED term. */
+        if (d->depth == 0 && !d->inflated)
+            return decode_compressed(d, t);
         return etf_fail(d->err, ETF_ERR_TAG, at(d, tag_pos),
                         "COMPRESSED (80) at offset %zu%s inside a term (it "
                         "may only follow the version byte)",
                         at(d, tag_pos), where(d));
 
     case LOCAL_EXT:
+        if (d->depth == 0 && !d->inflated)
+            return decode_local(d, t);
         return etf_fail(d->err, ETF_ERR_TAG, at(d, tag_pos),
                         "LOCAL_EXT (121) at offset %zu%s inside a term (it "
                         "may only follow the version byte)",
@@ -931,35 +949,41 @@ static int check_frame(decoder *d, const frame *f)
     return 0;
 }
 
-/* Fill `root` and everything it contains. */
+/* Fill `root` and everything it contains.
+ *
+ * decode_one() fills one slot; a container also pushes a frame for its
+ * children. After each slot the next one comes from the same frame while
+ * it has any left and nothing was pushed (the common case: the elements
+ * of a list or tuple, one after another); otherwise from the top of the
+ * stack, popping the frames that are full. The root is decoded straight
+ * away, so a term that is not a container never touches the stack, and
+ * decode_one() is called from one place only (so that it is inlined). */
 static int decode_tree(decoder *d, etf_term *root)
 {
-    size_t base_depth = d->depth;
-    /* The root is a frame of one slot like any other. (Decoding it
-     * straight away, to spare a leaf the stack, made every decode slower:
-     * decode_one, called from two places, is no longer inlined.) */
-    if (push(d, root, 1, CHECK_NONE, 0) != 0)
-        return -1;
-    while (d->depth > base_depth) {
-        frame *f = &d->stack[d->depth - 1];
-        if (f->left == 0) {
-            if (f->check != CHECK_NONE && check_frame(d, f) != 0)
-                return -1;
-            d->depth--;
-            continue;
+    size_t base_depth = d->depth, depth = base_depth;
+    etf_term *slot = root;
+    frame *f = NULL;
+    for (;;) {
+        if (decode_one(d, slot) != 0)
+            return -1;
+        /* f is still valid: with no push, the stack did not move. */
+        if (d->depth != depth || f == NULL || f->left == 0) {
+            for (;;) {
+                if (d->depth == base_depth)
+                    return 0;
+                f = &d->stack[d->depth - 1];
+                if (f->left != 0)
+                    break;
+                if (f->check != CHECK_NONE && check_frame(d, f) != 0)
+                    return -1;
+                d->depth--;
+            }
+            depth = d->depth;
         }
-        /* Fill this frame's slots in a row until one of them is a
-         * container (which pushes a frame and may move the stack). */
-        size_t depth = d->depth;
-        do {
-            etf_term *slot = f->next++;
-            f->left--;
-            d->pending--;
-            if (decode_one(d, slot) != 0)
-                return -1;
-        } while (d->depth == depth && f->left != 0);
+        slot = f->next++;
+        f->left--;
+        d->pending--;
     }
-    return 0;
 }
 
 /* ---- COMPRESSED ----------------------------------------------------------- */
@@ -1043,42 +1067,46 @@ static int decode_compressed(decoder *d, etf_term *t)
     return 0;
 }
 
-/* ---- entry points ------------------------------------------------------- */
+/* ---- LOCAL_EXT ------------------------------------------------------------ */
 
-static int run(decoder *d, etf_term *out, int top)
+/* term_to_binary(T, [local]): meaningful only to the runtime that made it.
+ * Keep the rest of the input as it is. */
+static int decode_local(decoder *d, etf_term *t)
 {
-    if (top && d->len - d->pos >= 1 && d->buf[d->pos] == COMPRESSED)
-        return decode_compressed(d, out);
-    if (top && d->len - d->pos >= 1 && d->buf[d->pos] == LOCAL_EXT) {
-        /* term_to_binary(T, [local]): meaningful only to the runtime that
-         * made it. Keep the rest of the input as it is. */
-        size_t n = d->len - d->pos;
-        memset(out, 0, sizeof *out);
-        out->type = ETF_LOCAL;
-        out->n = (uint32_t)n;
-        out->u.bytes = d->buf + d->pos;
-        if (n > UINT32_MAX)
-            return etf_fail(d->err, ETF_ERR_ARITY, at(d, d->pos),
-                            "LOCAL_EXT too long");
-        d->pos = d->len;
-        return 0;
-    }
-    return decode_tree(d, out);
+    size_t n = d->len - d->pos;
+    if (n > UINT32_MAX)
+        return etf_fail(d->err, ETF_ERR_ARITY, at(d, d->pos),
+                        "LOCAL_EXT too long");
+    memset(t, 0, sizeof *t);
+    t->type = ETF_LOCAL;
+    t->n = (uint32_t)n;
+    t->u.bytes = d->buf + d->pos;
+    d->pos = d->len;
+    return 0;
 }
+
+/* ---- entry points ------------------------------------------------------- */
 
 static void setup(decoder *d, frame *small, const uint8_t *buf, size_t len,
                   const etf_decode_opts *opts, etf_arena *a, etf_error *err)
 {
-    memset(d, 0, sizeof *d);
+    /* Every field by name rather than a memset: this runs once per
+     * message, and most messages are a few dozen bytes. */
     d->buf = buf;
     d->len = len;
+    d->pos = 0;
+    d->base = 0;
+    d->inflated = 0;
     d->opts = opts;
     d->max_depth = opts && opts->max_depth ? opts->max_depth
                                            : ETF_DEFAULT_MAX_DEPTH;
     d->a = a;
     d->err = err;
     d->stack = small;
+    d->depth = 0;
     d->cap = SMALL_STACK;
+    d->pending = 0;
+    d->stack_on_heap = 0;
     if (err != NULL) {
         err->code = ETF_OK;
         err->message[0] = 0;
@@ -1098,7 +1126,7 @@ int etf_decode(const uint8_t *buf, size_t len, const etf_decode_opts *opts,
                         "first byte is %u, not the version byte 131: not "
                         "External Term Format", buf[0]);
     d.pos = 1;
-    int r = run(&d, out, 1);
+    int r = decode_tree(&d, out);
     if (d.stack_on_heap)
         free(d.stack);
     if (r != 0)
@@ -1117,7 +1145,7 @@ int etf_decode_term(const uint8_t *buf, size_t len,
     decoder d;
     frame small[SMALL_STACK];
     setup(&d, small, buf, len, opts, a, err);
-    int r = run(&d, out, 1);
+    int r = decode_tree(&d, out);
     if (d.stack_on_heap)
         free(d.stack);
     if (r != 0)
