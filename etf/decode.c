@@ -151,6 +151,28 @@ static etf_term *alloc_terms(decoder *d, size_t n)
 
 /* ---- atoms ---------------------------------------------------------- */
 
+/* etf_utf8_valid for atom names, which are nearly always ASCII: that case
+ * is checked here, inline, a word at a time (the last word overlapping
+ * the one before it); only a name with a byte >= 0x80 makes the call. */
+static inline int name_valid(const uint8_t *s, size_t len)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080);
+    uint64_t w, any = 0;
+    if (len >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            memcpy(&w, s + i, 8);
+            any |= w;
+        }
+        memcpy(&w, s + len - 8, 8);
+        any |= w;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            any |= s[i];
+    }
+    return (any & high) == 0 || etf_utf8_valid(s, len);
+}
+
 /* Reads an atom (any of the five atom encodings) at d->pos into *out. */
 static int decode_atom(decoder *d, etf_atom *out)
 {
@@ -228,7 +250,7 @@ static int decode_atom(decoder *d, etf_atom *out)
         out->len = (uint32_t)j;
         return 0;
     }
-    if (!etf_utf8_valid(s, len))
+    if (!name_valid(s, len))
         return etf_fail(d->err, ETF_ERR_UTF8, at(d, tag_pos),
                         "atom at offset %zu%s is not valid UTF-8",
                         at(d, tag_pos), where(d));
@@ -508,7 +530,7 @@ static inline __attribute__((always_inline)) int decode_one(decoder *d,
 
     case SMALL_ATOM_UTF8_EXT:
         /* What modern peers send: no second dispatch in decode_atom. */
-        if (left >= 1 && left - 1 >= p[0] && etf_utf8_valid(p + 1, p[0])) {
+        if (left >= 1 && left - 1 >= p[0] && name_valid(p + 1, p[0])) {
             t->type = ETF_ATOM;
             t->n = p[0];
             t->u.atom = (const char *)p + 1;
