@@ -49,22 +49,28 @@ static uint64_t load32(const uint8_t *p)
     return w;
 }
 
-/* Bytes are read in whole words; a short tail is read as a last word that
- * overlaps the one before it, and fewer than 8 bytes as two overlapping
- * halves (or three single bytes), as wyhash does: no byte-by-byte loop,
- * and no word put together in memory and read back (a store the CPU
- * cannot forward to the load, which costs more than the hashing). */
-static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+/* Bytes are read in whole words, never one at a time, as wyhash does: 4
+ * to 16 bytes (most keys) as four 4-byte words that overlap where the
+ * length is not a multiple of 4, with no branch on the length; longer
+ * runs in 8-byte words, the last one overlapping the one before it;
+ * fewer than 4 as three single bytes. And no word put together in memory
+ * and read back (a store the CPU cannot forward to the load, which costs
+ * more than the hashing). */
+static inline uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 {
     h ^= n;
-    if (n >= 8) {
+    if (n >= 4 && n <= 16) {
+        size_t k = (n >> 3) << 2; /* 0 below 8 bytes, 4 or 8 above */
+        uint64_t x = load32(p) << 32 | load32(p + k);
+        uint64_t y = load32(p + n - 4) << 32 | load32(p + n - 4 - k);
+        return mix(mix(h, x), y);
+    }
+    if (n > 16) {
         size_t i = 0;
         for (; i + 8 <= n; i += 8)
             h = mix(h, load64(p + i));
         return i == n ? h : mix(h, load64(p + n - 8));
     }
-    if (n >= 4)
-        return mix(h, load32(p) << 32 | load32(p + n - 4));
     if (n > 0)
         return mix(h, (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 |
                           (uint64_t)p[n - 1] << 16);
@@ -77,10 +83,18 @@ static uint64_t hash_atom(uint64_t h, etf_atom a)
 }
 
 /* The hash of one node, without its children. */
-static uint64_t node_hash(const etf_term *t)
+static inline uint64_t node_hash(const etf_term *t)
 {
     /* The type in the top byte; the content is mixed in below. */
     uint64_t h = (uint64_t)(t->type == ETF_STRING ? ETF_LIST : t->type) << 56;
+    /* Atoms and binaries, the usual keys, before the switch and by one
+     * path: in a map with keys of both kinds, in the map's hash order,
+     * the switch's jump would be mispredicted every other key. */
+    if (t->type == ETF_ATOM || t->type == ETF_BINARY) {
+        int bin = t->type == ETF_BINARY;
+        const uint8_t *p = bin ? t->u.bytes : (const uint8_t *)t->u.atom;
+        return hash_bytes(mix(h, bin ? t->bits : 0), p, t->n);
+    }
     switch ((etf_type)t->type) {
     case ETF_INTEGER:
         return mix(h, (uint64_t)t->u.i);
@@ -92,9 +106,8 @@ static uint64_t node_hash(const etf_term *t)
         return mix(h, bits);
     }
     case ETF_ATOM:
-        return hash_bytes(h, (const uint8_t *)t->u.atom, t->n);
     case ETF_BINARY:
-        return hash_bytes(mix(h, t->bits), t->u.bytes, t->n);
+        return h; /* above */
     case ETF_LOCAL:
         return hash_bytes(h, t->u.bytes, t->n);
     case ETF_TUPLE:
@@ -255,9 +268,14 @@ int etf_map_duplicate(const etf_term *map, uint32_t *first, uint32_t *second)
         bits = 7;
         memset(slots, 0, sizeof slot_buf);
     }
+    /* All the hashes first: they do not depend on one another, so the
+     * CPU overlaps their multiplications; the probes below then wait on
+     * nothing but memory. */
+    for (uint32_t j = 0; j < n; j++)
+        hashes[j] = key_hash(&s.kv[2 * j]);
     int r = 0;
     for (uint32_t j = 0; j < n && r == 0; j++) {
-        uint64_t h = hashes[j] = key_hash(&s.kv[2 * j]);
+        uint64_t h = hashes[j];
         size_t at = (size_t)(h >> (64 - bits)); /* the best-mixed bits */
         for (; slots[at] != 0; at = (at + 1) & (cap - 1)) {
             uint32_t i = slots[at] - 1;
