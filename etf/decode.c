@@ -1135,9 +1135,33 @@ static void setup(decoder *d, frame *small, const uint8_t *buf, size_t len,
     }
 }
 
+/* A term that is one binary is the usual shape of a large message (a
+ * file, a blob, a frame of another protocol). It needs no stack and no
+ * arena, only its length checked, so it is answered before the decoder
+ * is set up; its cost is then the same for 1 MiB as for 1 byte. The
+ * result is what decode_one() gives. Returns the bytes used, or 0 when
+ * the term is anything else (or truncated: the decoder says how). */
+static size_t whole_binary(const uint8_t *buf, size_t len, etf_term *out,
+                           etf_error *err)
+{
+    if (len < 5 || buf[0] != BINARY_EXT || etf_get32(buf + 1) > len - 5)
+        return 0;
+    size_t n = etf_get32(buf + 1);
+    *out = (etf_term){.type = ETF_BINARY, .n = (uint32_t)n};
+    out->u.bytes = buf + 5;
+    if (err != NULL) {
+        err->code = ETF_OK;
+        err->message[0] = 0;
+    }
+    return 5 + n;
+}
+
 int etf_decode(const uint8_t *buf, size_t len, const etf_decode_opts *opts,
                etf_arena *a, etf_term *out, etf_error *err)
 {
+    if (len > 1 && buf[0] == ETF_VERSION_MAGIC &&
+        whole_binary(buf + 1, len - 1, out, err) == len - 1)
+        return 0;
     decoder d;
     frame small[SMALL_STACK];
     setup(&d, small, buf, len, opts, a, err);
@@ -1164,6 +1188,12 @@ int etf_decode_term(const uint8_t *buf, size_t len,
                     const etf_decode_opts *opts, etf_arena *a,
                     etf_term *out, size_t *used, etf_error *err)
 {
+    size_t n = whole_binary(buf, len, out, err);
+    if (n != 0) {
+        if (used != NULL)
+            *used = n;
+        return 0;
+    }
     decoder d;
     frame small[SMALL_STACK];
     setup(&d, small, buf, len, opts, a, err);
