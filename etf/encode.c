@@ -40,9 +40,13 @@ typedef struct enc_frame {
 typedef struct encoder {
     etf_buf *out;
     etf_error *err;
-    enc_frame *stack;
+    enc_frame *stack;   /* the caller's small array until it overflows */
     size_t depth, cap;
+    int stack_on_heap;  /* stack was malloc'ed: free it at the end */
 } encoder;
+
+/* Most terms nest no deeper: their stack needs no malloc. */
+#define SMALL_STACK 16
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -249,17 +253,31 @@ static const etf_term **map_order(const etf_term *m, int *already, int *oom)
 
 /* ---- the stack ------------------------------------------------------------ */
 
-static int push(encoder *e, enc_frame f)
+/* The stack is full: move it to the heap, or double it there. */
+static __attribute__((noinline)) int grow(encoder *e)
 {
-    if (e->depth == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        enc_frame *s = realloc(e->stack, cap * sizeof *s);
-        if (s == NULL) {
-            free(f.owned);
-            return fail_nomem(e);
-        }
-        e->stack = s;
-        e->cap = cap;
+    size_t cap = e->cap * 2;
+    enc_frame *s;
+    if (!e->stack_on_heap) {
+        s = malloc(cap * sizeof *s);
+        if (s != NULL)
+            memcpy(s, e->stack, e->depth * sizeof *s);
+    } else {
+        s = realloc(e->stack, cap * sizeof *s);
+    }
+    if (s == NULL)
+        return -1;
+    e->stack_on_heap = 1;
+    e->stack = s;
+    e->cap = cap;
+    return 0;
+}
+
+static inline int push(encoder *e, enc_frame f)
+{
+    if (e->depth == e->cap && grow(e) != 0) {
+        free(f.owned);
+        return fail_nomem(e);
     }
     e->stack[e->depth++] = f;
     return 0;
@@ -555,7 +573,8 @@ static void release(encoder *e)
 {
     for (size_t i = 0; i < e->depth; i++)
         free(e->stack[i].owned);
-    free(e->stack);
+    if (e->stack_on_heap)
+        free(e->stack);
 }
 
 /* term_to_binary(T, [compressed]): 131, 80, uncompressed size, zlib data
@@ -589,7 +608,8 @@ static int compress_tail(etf_buf *out, size_t start, etf_error *err)
 int etf_encode(const etf_term *t, unsigned flags, etf_buf *out,
                etf_error *err)
 {
-    encoder e = {out, err, NULL, 0, 0};
+    enc_frame small[SMALL_STACK];
+    encoder e = {out, err, small, 0, SMALL_STACK, 0};
     size_t start = out->len;
     if (!(flags & ETF_ENCODE_NO_VERSION))
         etf_buf_putc(out, (char)ETF_VERSION_MAGIC);
