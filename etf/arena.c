@@ -9,6 +9,10 @@
  *
  * The arena's optional `limit` lets a caller bound what one hostile message
  * may make it allocate.
+ *
+ * A caller may also hand the arena a buffer it already has
+ * (etf_arena_adopt): the arena only records it, in a list kept in its own
+ * blocks, and frees it with them.
  */
 #include <stdlib.h>
 
@@ -30,11 +34,18 @@ struct etf_arena_block {
 #define ARENA_FIRST_BLOCK  (ARENA_FIRST_MALLOC - sizeof(struct etf_arena_block))
 #define ARENA_MAX_BLOCK   (1u << 24)
 
+/* A buffer from etf_arena_adopt; the record lives in the arena itself. */
+struct etf_arena_owned {
+    struct etf_arena_owned *next;
+    void *mem;
+};
+
 void etf_arena_init(etf_arena *a)
 {
     a->head = NULL;
     a->total = 0;
     a->limit = 0;
+    a->owned = NULL;
 }
 
 void *etf_arena_alloc(etf_arena *a, size_t size)
@@ -80,8 +91,28 @@ void *etf_arena_alloc(etf_arena *a, size_t size)
     return nb->data;
 }
 
+int etf_arena_adopt(etf_arena *a, void *mem)
+{
+    struct etf_arena_owned *o = etf_arena_alloc(a, sizeof *o);
+    if (o == NULL)
+        return -1;
+    o->mem = mem;
+    o->next = a->owned;
+    a->owned = o;
+    return 0;
+}
+
+/* Frees the adopted buffers (before the blocks that hold their records). */
+static void free_owned(etf_arena *a)
+{
+    for (struct etf_arena_owned *o = a->owned; o != NULL; o = o->next)
+        free(o->mem);
+    a->owned = NULL;
+}
+
 void etf_arena_release(etf_arena *a)
 {
+    free_owned(a);
     struct etf_arena_block *b = a->head;
     while (b != NULL) {
         struct etf_arena_block *next = b->next;
@@ -97,6 +128,7 @@ void etf_arena_release(etf_arena *a)
  * next term as large as this one decodes with no malloc at all. */
 void etf_arena_reset(etf_arena *a)
 {
+    free_owned(a);
     struct etf_arena_block *b = a->head;
     if (b == NULL)
         return;

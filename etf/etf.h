@@ -233,6 +233,7 @@ const char *etf_strerror(etf_errcode code);
  * ------------------------------------------------------------------- */
 
 struct etf_arena_block;
+struct etf_arena_owned;
 
 /* A bump allocator. Initialise with etf_arena_init (or = {0}); memory is
  * taken from malloc in blocks and given back by etf_arena_release. */
@@ -240,6 +241,7 @@ typedef struct etf_arena {
     struct etf_arena_block *head;
     size_t total;  /* bytes obtained from malloc so far */
     size_t limit;  /* 0 = no limit; otherwise allocation fails past it */
+    struct etf_arena_owned *owned; /* memory given by etf_arena_adopt */
 } etf_arena;
 
 void etf_arena_init(etf_arena *a);
@@ -252,6 +254,13 @@ void etf_arena_release(etf_arena *a);
  * connection decoding message after message of similar size does not go
  * back to malloc. */
 void etf_arena_reset(etf_arena *a);
+/* Makes `mem`, a block from malloc, part of the arena: it is freed with
+ * the arena's own memory, by etf_arena_release or etf_arena_reset. This
+ * lets a buffer that already holds a message's bytes (a reassembled
+ * fragmented message) become the memory its decoded terms point into,
+ * without a copy. Returns 0, or -1 when out of memory: `mem` is then
+ * still the caller's. */
+int etf_arena_adopt(etf_arena *a, void *mem);
 
 /* ---------------------------------------------------------------------
  * Output buffer
