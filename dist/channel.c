@@ -214,19 +214,21 @@ static int recv_first(dist_channel *ch, const uint8_t *pkt, size_t len,
     return 0;
 }
 
-/* A sequence's last fragment has come: its bytes and its header's atoms
- * move into the caller's arena, and are decoded there. */
-static int finish_message(const dist_frag_seq *s, etf_arena *a,
-                          dist_msg *out, dist_error *err)
+/* A sequence's last fragment has come: its buffer becomes the caller's
+ * arena's (no copy: the terms point into it), its header's atoms are
+ * copied there, and the message is decoded. */
+static int finish_message(dist_frag_seq *s, etf_arena *a, dist_msg *out,
+                          dist_error *err)
 {
-    uint8_t *m = etf_arena_alloc(a, s->len + 1);
     etf_atom *refs = NULL;
     if (s->nrefs != 0)
         refs = etf_arena_alloc(a, s->nrefs * sizeof *refs);
-    if (m == NULL || (s->nrefs != 0 && refs == NULL))
+    if ((s->nrefs != 0 && refs == NULL) ||
+        (s->data != NULL && etf_arena_adopt(a, s->data) != 0))
         return dist_fail(err, DIST_ERR_NOMEM,
                          "out of memory for a %zu-byte message", s->len);
-    memcpy(m, s->data, s->len);
+    const uint8_t *m = s->data;
+    s->data = NULL; /* the arena's now */
     for (size_t i = 0; i < s->nrefs; i++) {
         char *name = etf_arena_alloc(a, s->refs[i].len + 1);
         if (name == NULL)
@@ -239,8 +241,8 @@ static int finish_message(const dist_frag_seq *s, etf_arena *a,
     snprintf(where, sizeof where,
              "the message reassembled from SequenceId %llu",
              (unsigned long long)s->seq_id);
-    return decode_message(m, s->len, 0, where, refs, s->nrefs, a, out,
-                          err);
+    return decode_message(m != NULL ? m : (const uint8_t *)"", s->len, 0,
+                          where, refs, s->nrefs, a, out, err);
 }
 
 /* 131, 70, SequenceId, FragmentId, more Payload. */
@@ -280,6 +282,16 @@ static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
     int r = finish_message(s, a, out, err);
     dist_frag_drop(&ch->frags, s);
     return r == 0 ? 1 : -1;
+}
+
+int dist_channel_copies(const dist_channel *ch, const uint8_t *pkt,
+                        size_t len)
+{
+    if (!(ch->flags & HEADER_FLAGS) || len < DIST_FRAGMENT_HEADER_SIZE ||
+        pkt[0] != ETF_VERSION_MAGIC)
+        return 0;
+    return pkt[1] == DIST_FRAG_CONT ||
+           (pkt[1] == DIST_FRAG_HEADER && get64(pkt + 10) != 1);
 }
 
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,

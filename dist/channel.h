@@ -157,6 +157,9 @@ typedef struct dist_frag_seq {
     size_t nrefs;
     uint8_t *data;         /* control and payload bytes so far (malloc) */
     size_t len, cap;
+    size_t expect;         /* what the announced fragments can hold at
+                              most (FragmentId x DIST_FRAGMENT_SIZE, within
+                              max_message): the first buffer's size */
     size_t counted;        /* what this sequence adds to `buffered` */
 } dist_frag_seq;
 
@@ -212,14 +215,24 @@ void dist_channel_release(dist_channel *ch);
  * DIST_ERR_NOMEM.
  *
  * The terms are allocated in `a`. They may point into pkt (pass-through,
- * 131,68, and a message that fits in one 131,69) or into a copy of a
- * reassembled message made in `a`: keep pkt alive and unchanged as long
- * as the terms. Atoms that came through the atom cache are copied into
+ * 131,68, and a message that fits in one 131,69: dist_channel_copies
+ * says which) or into the buffer of a reassembled message, which `a`
+ * takes over (etf_arena_adopt) and frees with the terms: keep pkt alive
+ * and unchanged as long as the terms. Atoms that came through the atom cache are copied into
  * `a`, so the message stays valid whatever later packets do to the cache.
  * The bytes of a partial message are copied into the channel, so pkt may
  * go once this returns 0. */
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
                       etf_arena *a, dist_msg *out, dist_error *err);
+
+/* Whether dist_channel_recv keeps its own copy of this packet's bytes:
+ * 1 for a piece of a message in several fragments (131,70, or 131,69
+ * with a FragmentId other than 1), whose bytes go to the fragment table;
+ * 0 for every other packet, whose terms would point into pkt, so that a
+ * caller whose packet buffer moves on must pass a copy. Looks at the
+ * framing bytes only; dist_channel_recv checks the packet. */
+int dist_channel_copies(const dist_channel *ch, const uint8_t *pkt,
+                        size_t len);
 
 /* Sends one message: appends its whole packet(s) to `out`, each with its
  * 4-byte length: pass-through when neither DFLAG_DIST_HDR_ATOM_CACHE nor

@@ -34,9 +34,11 @@
  * erts bounds none of this but by memory; edist bounds the number of
  * messages in progress (max_sequences), the size of one (max_message) and
  * the bytes held for all (max_buffered), counting the buffers as
- * allocated. A buffer grows by doubling, never past what the limits
+ * allocated. A buffer starts with room for the fragments announced (at
+ * most 16 MiB) and then grows by doubling, never past what the limits
  * leave, so the memory held is at most max_buffered whatever the peer
- * sends. The table is a small array searched in order: a few messages are
+ * sends. When the last fragment comes, the buffer is handed to the
+ * message's arena as it is: the terms point into it, nothing is copied. The table is a small array searched in order: a few messages are
  * in flight at once, 256 at most, and a search costs nothing next to the
  * 64 KiB copied per fragment.
  */
@@ -45,6 +47,10 @@
 
 #include "dist/channel.h"
 #include "dist/internal.h"
+
+/* The most a sequence's first buffer reserves for the fragments its first
+ * fragment announces; a larger message grows by doubling. */
+#define FIRST_BUFFER_MAX ((size_t)16 << 20)
 
 void dist_frag_init(dist_frag_table *t)
 {
@@ -89,6 +95,12 @@ int dist_frag_open(dist_frag_table *t, uint64_t seq_id, uint64_t count,
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     s->seq_id = seq_id;
     s->next_id = count - 1;
+    /* A claim of many fragments costs nothing until their bytes come:
+     * the first buffer is never larger than FIRST_BUFFER_MAX. */
+    size_t most = t->max_message < FIRST_BUFFER_MAX ? t->max_message
+                                                    : FIRST_BUFFER_MAX;
+    s->expect = count > most / DIST_FRAGMENT_SIZE
+                    ? most : (size_t)count * DIST_FRAGMENT_SIZE;
     t->seq[t->n++] = s;
     *out = s;
     return 0;
@@ -148,10 +160,14 @@ int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
                          (unsigned long long)s->seq_id, t->max_message);
     size_t need = s->len + n;
     if (need > s->cap) {
-        /* Double, within max_message and what max_buffered leaves;
+        /* The first buffer has room for all the fragments announced
+         * (erts puts DIST_FRAGMENT_SIZE bytes of message in each), so
+         * that a message from erts is never moved as it grows. Past that,
+         * double, within max_message and what max_buffered leaves;
          * exactly `need` if doubling does not fit. */
-        size_t cap = s->cap > t->max_message / 2 ? t->max_message
-                                                 : s->cap * 2;
+        size_t cap = s->cap == 0 ? s->expect
+                     : s->cap > t->max_message / 2 ? t->max_message
+                                                   : s->cap * 2;
         if (cap < need)
             cap = need;
         size_t left = t->buffered <= t->max_buffered

@@ -617,14 +617,13 @@ static void packets(dist_peer *p)
             continue;
         }
         /* A message's terms point into its bytes: keep a copy of them in
-         * the message's own arena, which the mailbox can take over.
-         * Fragments are copied by the channel as it reassembles them. */
+         * the message's own arena, which the mailbox can take over. The
+         * pieces of a message in several fragments are copied by the
+         * channel as it reassembles them. */
         etf_arena a;
         etf_arena_init(&a);
         const uint8_t *bytes = pkt;
-        int fragment = len >= 2 && pkt[0] == 131 && (pkt[1] == 69 ||
-                                                     pkt[1] == 70);
-        if (!fragment) {
+        if (!dist_channel_copies(&p->ch, pkt, len)) {
             uint8_t *copy = etf_arena_alloc(&a, len);
             if (copy == NULL) {
                 dist_peer_kill(p, "out of memory");

@@ -17,6 +17,12 @@
  *                               Node}): {monitor, Ref}
  *   {From, {spawn, M, F, A, Opts}}  spawn_request on From's node with
  *                               Opts (link, monitor): {spawn, ReqId}
+ *   {From, {hold, N}}           ctl takes the next N messages out of its
+ *                               mailbox, keeps them all, then sends each
+ *                               back to From as {held, Term}, in order;
+ *                               then answers {hold, ok}. (Messages that
+ *                               wait while others arrive: their memory
+ *                               must not be the connection's.)
  *   {From, stop}                exits 0
  *
  * Every other message ctl gets ({'EXIT', ...}, {'DOWN', ...},
@@ -148,6 +154,23 @@ int main(int argc, char **argv)
             }
             fail = dist_spawn_request(ctl, node, mod, fun, &cmd->u.elems[3],
                                       opts, &a, &result, &err);
+        } else if (etf_atom_is(&name, "hold") && arg != NULL &&
+                   arg->type == ETF_INTEGER && arg->u.i > 0 &&
+                   arg->u.i <= 1000) {
+            int want = (int)arg->u.i, have = 0;
+            dist_message **held = calloc((size_t)want, sizeof *held);
+            while (held != NULL && have < want &&
+                   dist_receive(ctl, NULL, NULL, -1, &held[have], &err) == 1)
+                have++;
+            for (int i = 0; i < have; i++) {
+                etf_term back = etf_tuple(&a, 2);
+                back.u.elems[0] = etf_atom_z("held");
+                back.u.elems[1] = held[i]->msg;
+                if (!fail)
+                    fail = dist_send(ctl, from, &back, &err);
+                dist_message_free(held[i]);
+            }
+            free(held);
         } else {
             result = etf_atom_z("unknown_command");
         }

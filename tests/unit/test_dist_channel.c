@@ -1783,6 +1783,50 @@ static void test_fragments_interleaved(void **state)
     free(ch);
 }
 
+/* The buffer of a reassembled message becomes the arena's: the terms
+ * outlive the channel. And dist_channel_copies tells which packets the
+ * channel copies. */
+static void test_fragment_buffer_to_arena(void **state)
+{
+    (void)state;
+    dist_channel *ch = malloc(sizeof *ch);
+    dist_error err;
+    etf_arena a;
+    etf_arena_init(&a);
+    dist_msg m;
+    uint8_t p[256];
+    size_t n;
+    dist_channel_init(ch, CAPTURE_FLAGS, &err);
+
+    n = first_frag(p, 7, 2, "kept", 4);
+    assert_int_equal(dist_channel_copies(ch, p, n), 1);
+    assert_int_equal(recv_bytes(ch, p, n, &a, &m, &err), 0);
+    n = cont_frag(p, 7, 1, refs_terms + 4, sizeof refs_terms - 4);
+    assert_int_equal(dist_channel_copies(ch, p, n), 1);
+    assert_int_equal(recv_bytes(ch, p, n, &a, &m, &err), 1);
+    memset(p, 0xAA, sizeof p);
+    dist_channel_release(ch);
+    free(ch);
+    assert_text(&m.control, "{2,kept,kept}");
+    assert_text(&m.payload, "kept");
+    etf_arena_release(&a);
+
+    /* Packets whose terms would point into them. */
+    ch = malloc(sizeof *ch);
+    dist_channel_init(ch, CAPTURE_FLAGS, &err);
+    n = first_frag(p, 8, 1, "solo", sizeof refs_terms);
+    assert_int_equal(dist_channel_copies(ch, p, n), 0);
+    uint8_t whole[] = {131, 68, 0, 104, 1, 97, 2};
+    assert_int_equal(dist_channel_copies(ch, whole, sizeof whole), 0);
+    assert_int_equal(dist_channel_copies(ch, whole, 1), 0);
+    dist_channel_release(ch);
+    dist_channel_init(ch, 0, &err); /* pass-through */
+    uint8_t pass[] = {112, 131, 104, 1, 97, 2};
+    assert_int_equal(dist_channel_copies(ch, pass, sizeof pass), 0);
+    dist_channel_release(ch);
+    free(ch);
+}
+
 static void test_fragment_errors(void **state)
 {
     (void)state;
@@ -2104,6 +2148,7 @@ int main(void)
         cmocka_unit_test(test_header_truncated),
         cmocka_unit_test(test_framing_errors),
         cmocka_unit_test(test_fragments_interleaved),
+        cmocka_unit_test(test_fragment_buffer_to_arena),
         cmocka_unit_test(test_fragment_errors),
         cmocka_unit_test(test_fragment_limits),
         cmocka_unit_test(test_send_framings),
