@@ -70,7 +70,6 @@ void dist_channel_release(dist_channel *ch)
     dist_atom_cache_release(&ch->in_cache);
     dist_frag_release(&ch->frags);
     etf_arena_release(&ch->names);
-    etf_buf_release(&ch->scratch);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -332,61 +331,64 @@ int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
 /* ---- sending ------------------------------------------------------------ */
 
 /* Writes the 4-byte length of the packet that starts at out[start]. */
-/* The message at ch->scratch (control bytes, then payload bytes from
- * ctl_len on) as fragments, cut the way OTP 25 to 29 cut theirs (seen on
- * the wire, tests/unit/test_dist_channel.c): the message's bytes go in
- * pieces of DIST_FRAGMENT_SIZE, the first piece behind the first
- * fragment's header; the control message is always whole in the first
- * fragment (erts never makes it as large as a fragment). */
-static int send_fragments(dist_channel *ch, size_t ctl_len, uint64_t seq_id,
-                          etf_buf *out, dist_error *err)
+/* The message just encoded as one 131,68 packet at out[start...] (its
+ * length, 131, 68, 0, then the control message's ctl_len bytes and the
+ * payload's) is cut, where it lies, into fragments the way OTP 25 to 29
+ * cut theirs (seen on the wire, tests/unit/test_dist_channel.c): the
+ * message's bytes in pieces of DIST_FRAGMENT_SIZE, the first behind the
+ * first fragment's header (so it holds the whole control message: erts
+ * never makes one as large as a fragment), each later one behind a
+ * continuation's header.
+ *
+ * Each header is longer than the 7 bytes it replaces, so the pieces move
+ * toward the end of the buffer, the last piece first: every byte is moved
+ * once, and never over one not yet moved. */
+static int cut_in_place(size_t start, size_t ctl_len, uint64_t seq_id,
+                        etf_buf *out, dist_error *err)
 {
-    const uint8_t *ctl = ch->scratch.data;
-    const uint8_t *pl = ctl + ctl_len;
-    size_t pl_len = ch->scratch.len - ctl_len;
-    size_t piece = ctl_len < DIST_FRAGMENT_SIZE ? DIST_FRAGMENT_SIZE - ctl_len
-                                                : 0;
-    if (piece > pl_len)
-        piece = pl_len;
-    uint64_t count = 1 + (pl_len - piece + DIST_FRAGMENT_SIZE - 1) /
+    enum { OLD_HEAD = 4 + 3,                              /* len 131 68 0 */
+           FIRST_HEAD = 4 + DIST_FRAGMENT_HEADER_SIZE + 1, /* ... 69 .. 0 */
+           CONT_HEAD = 4 + DIST_FRAGMENT_HEADER_SIZE };    /* ... 70 .. */
+    size_t data_len = out->len - start - OLD_HEAD;
+    /* The first piece: the control message and the payload's start. */
+    size_t first = ctl_len < DIST_FRAGMENT_SIZE ? DIST_FRAGMENT_SIZE
+                                                : ctl_len;
+    if (first > data_len)
+        first = data_len;
+    uint64_t count = 1 + (data_len - first + DIST_FRAGMENT_SIZE - 1) /
                              DIST_FRAGMENT_SIZE;
-    size_t start = out->len;
-
-    /* [4] length | 131 | 69 | [8] SequenceId | [8] FragmentId = count |
-     * 0 atom-cache refs | Control | first piece of Payload */
-    uint8_t head[4 + DIST_FRAGMENT_HEADER_SIZE + 1] = {0};
-    head[4] = ETF_VERSION_MAGIC;
-    head[5] = DIST_FRAG_HEADER;
-    put64(head + 6, seq_id);
-    put64(head + 14, count);
-    head[22] = 0;
-    etf_buf_append(out, head, sizeof head);
-    etf_buf_append(out, ctl, ctl_len);
-    etf_buf_append(out, pl, piece);
-    if (!out->failed && dist_packet_finish(out, start, err) != 0)
-        return -1;
-    pl += piece;
-    pl_len -= piece;
-
-    /* [4] length | 131 | 70 | [8] SequenceId | [8] FragmentId | piece,
-     * FragmentId from count - 1 down to 1. */
-    for (uint64_t id = count - 1; id >= 1; id--) {
-        uint8_t cont[4 + DIST_FRAGMENT_HEADER_SIZE] = {0};
-        piece = pl_len < DIST_FRAGMENT_SIZE ? pl_len : DIST_FRAGMENT_SIZE;
-        put32(cont, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + piece));
-        cont[4] = ETF_VERSION_MAGIC;
-        cont[5] = DIST_FRAG_CONT;
-        put64(cont + 6, seq_id);
-        put64(cont + 14, id);
-        etf_buf_append(out, cont, sizeof cont);
-        etf_buf_append(out, pl, piece);
-        pl += piece;
-        pl_len -= piece;
-    }
-    if (out->failed) {
+    size_t grow = (FIRST_HEAD - OLD_HEAD) + (size_t)(count - 1) * CONT_HEAD;
+    if (etf_buf_reserve(out, grow) != 0) {
         out->len = start;
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     }
+    uint8_t *src = out->data + start + OLD_HEAD; /* the message's bytes */
+    uint8_t *dst = out->data + start + FIRST_HEAD;
+
+    /* Piece i (i >= 1) starts at first + (i - 1) * DIST_FRAGMENT_SIZE in
+     * the message and goes behind i continuation headers. */
+    for (uint64_t i = count - 1; i >= 1; i--) {
+        size_t off = first + (size_t)(i - 1) * DIST_FRAGMENT_SIZE;
+        size_t n = data_len - off < DIST_FRAGMENT_SIZE ? data_len - off
+                                                       : DIST_FRAGMENT_SIZE;
+        uint8_t *to = dst + off + (size_t)i * CONT_HEAD;
+        memmove(to, src + off, n);
+        uint8_t *h = to - CONT_HEAD;
+        put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + n));
+        h[4] = ETF_VERSION_MAGIC;
+        h[5] = DIST_FRAG_CONT;
+        put64(h + 6, seq_id);
+        put64(h + 14, count - i); /* FragmentId counts down to 1 */
+    }
+    memmove(dst, src, first);
+    uint8_t *h = out->data + start;
+    put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + 1 + first));
+    h[4] = ETF_VERSION_MAGIC;
+    h[5] = DIST_FRAG_HEADER;
+    put64(h + 6, seq_id);
+    put64(h + 14, count);
+    h[22] = 0; /* no atom-cache refs */
+    out->len += grow;
     return 0;
 }
 
@@ -414,23 +416,12 @@ int dist_channel_send(dist_channel *ch, const etf_term *control,
         data_len <= DIST_FRAGMENT_SIZE)
         return 0;
 
-    /* Too large for one fragment: move the terms aside and cut them. */
+    /* Too large for one fragment: cut it where it lies. */
     if (seq_id == 0) {
         out->len = start;
         return dist_fail(err, DIST_ERR_USAGE,
                          "a fragmented message needs a SequenceId other "
                          "than 0");
     }
-    ch->scratch.len = 0;
-    etf_buf_append(&ch->scratch, out->data + ctl_at, data_len);
-    out->len = start;
-    if (ch->scratch.failed) {
-        etf_buf_release(&ch->scratch);
-        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
-    }
-    int r = send_fragments(ch, ctl_len, seq_id, out, err);
-    /* A one-off large message should not keep its copy for ever. */
-    if (ch->scratch.cap > 4 * DIST_FRAGMENT_SIZE)
-        etf_buf_release(&ch->scratch);
-    return r;
+    return cut_in_place(start, ctl_len, seq_id, out, err);
 }

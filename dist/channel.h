@@ -80,10 +80,11 @@
  * 2048 slots) that the caller allocates or embeds and frees with
  * dist_channel_release. The channel allocates the atom names in its cache
  * (at most 2048 atoms of 1020 bytes), the messages not complete yet
- * (bounded by dist_frag_table's limits), and scratch space: the atoms of
- * the last first fragment, and the last message it cut into fragments if
- * under 256 KiB. Terms that dist_channel_recv returns live in the
- * caller's arena. No global state: one channel per connection.
+ * (bounded by dist_frag_table's limits), and scratch space for the atoms
+ * of the last first fragment. Terms that dist_channel_recv returns live
+ * in the caller's arena; a message it sends is written, and cut into
+ * fragments, in the caller's buffer. No global state: one channel per
+ * connection.
  *
  * Errors
  * ------
@@ -186,7 +187,6 @@ typedef struct dist_channel {
     dist_frag_table frags;     /* its fragmented messages in progress */
     etf_arena names;           /* recv: a first fragment's atoms, until
                                   dist_frag_keep_refs copies them */
-    etf_buf scratch;           /* send: a message being cut in fragments */
 } dist_channel;
 
 /* Starts a channel for a connection whose handshake agreed `flags`
