@@ -23,6 +23,9 @@
  *                               then answers {hold, ok}. (Messages that
  *                               wait while others arrive: their memory
  *                               must not be the connection's.)
+ *   {From, {blast, N, Size}}    sends From N binaries of Size bytes, the
+ *                               i-th (from 0) all bytes i rem 251, as fast
+ *                               as the connection takes them: {blast, ok}
  *   {From, stop}                exits 0
  *
  * Every other message ctl gets ({'EXIT', ...}, {'DOWN', ...},
@@ -171,6 +174,21 @@ int main(int argc, char **argv)
                 dist_message_free(held[i]);
             }
             free(held);
+        } else if (etf_atom_is(&name, "blast") && cmd->n == 3 &&
+                   arg->type == ETF_INTEGER &&
+                   cmd->u.elems[2].type == ETF_INTEGER &&
+                   arg->u.i > 0 && arg->u.i <= 10000 &&
+                   cmd->u.elems[2].u.i >= 0 &&
+                   cmd->u.elems[2].u.i <= (1 << 24)) {
+            size_t size = (size_t)cmd->u.elems[2].u.i;
+            uint8_t *bytes = malloc(size + 1);
+            for (int64_t i = 0; bytes != NULL && i < arg->u.i && !fail;
+                 i++) {
+                memset(bytes, (int)(i % 251), size);
+                etf_term bin = etf_binary(bytes, size);
+                fail = dist_send(ctl, from, &bin, &err);
+            }
+            free(bytes);
         } else {
             result = etf_atom_z("unknown_command");
         }
