@@ -396,20 +396,11 @@ static __attribute__((noinline)) int grow(decoder *d)
         return etf_fail(d->err, ETF_ERR_DEPTH, at(d, d->pos),
                         "terms nested more than %zu deep at offset %zu%s",
                         d->max_depth, at(d, d->pos), where(d));
-    size_t cap = d->cap * 2;
-    frame *s;
-    if (!d->stack_on_heap) {
-        s = malloc(cap * sizeof *s);
-        if (s != NULL)
-            memcpy(s, d->stack, d->depth * sizeof *s);
-    } else {
-        s = realloc(d->stack, cap * sizeof *s);
-    }
+    frame *s = etf_stack_grow(d->stack, d->depth, &d->cap, sizeof *s,
+                              &d->stack_on_heap);
     if (s == NULL)
         return nomem(d);
-    d->stack_on_heap = 1;
     d->stack = s;
-    d->cap = cap;
     return 0;
 }
 

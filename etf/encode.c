@@ -256,20 +256,11 @@ static const etf_term **map_order(const etf_term *m, int *already, int *oom)
 /* The stack is full: move it to the heap, or double it there. */
 static __attribute__((noinline)) int grow(encoder *e)
 {
-    size_t cap = e->cap * 2;
-    enc_frame *s;
-    if (!e->stack_on_heap) {
-        s = malloc(cap * sizeof *s);
-        if (s != NULL)
-            memcpy(s, e->stack, e->depth * sizeof *s);
-    } else {
-        s = realloc(e->stack, cap * sizeof *s);
-    }
+    enc_frame *s = etf_stack_grow(e->stack, e->depth, &e->cap, sizeof *s,
+                                  &e->stack_on_heap);
     if (s == NULL)
         return -1;
-    e->stack_on_heap = 1;
     e->stack = s;
-    e->cap = cap;
     return 0;
 }
 

@@ -88,6 +88,13 @@ int etf_sort_indexes(uint32_t *idx, size_t n,
                      int (*less)(void *ctx, uint32_t a, uint32_t b),
                      void *ctx);
 
+/* The decoder's and encoder's stack is full: returns a new array of twice
+ * *cap elements of `size` bytes holding the `used` ones (on the heap; the
+ * old array is freed if it was there, *on_heap set, *cap doubled), or NULL
+ * when out of memory (nothing changed). stack.c. */
+void *etf_stack_grow(void *stack, size_t used, size_t *cap, size_t size,
+                     int *on_heap);
+
 /* A `less` for etf_sort_indexes: ctx is a map's entries (key, value,
  * key...), a and b entry numbers, keys in exact term order. */
 int etf_key_less(void *kv, uint32_t a, uint32_t b);
