@@ -38,8 +38,9 @@
  * most 16 MiB) and then grows by doubling, never past what the limits
  * leave, so the memory held is at most max_buffered whatever the peer
  * sends. When the last fragment comes, the buffer is handed to the
- * message's arena as it is: the terms point into it, nothing is copied. The table is a small array searched in order: a few messages are
- * in flight at once, 256 at most, and a search costs nothing next to the
+ * message's arena as it is: the terms point into it, nothing is copied.
+ * The table is a small array searched in order: a few messages are in
+ * flight at once, 256 at most, and a search costs nothing next to the
  * 64 KiB copied per fragment.
  */
 #include <stdlib.h>
