@@ -158,9 +158,6 @@ typedef struct dist_frag_seq {
     size_t nrefs;
     uint8_t *data;         /* control and payload bytes so far (malloc) */
     size_t len, cap;
-    size_t expect;         /* what the announced fragments can hold at
-                              most (FragmentId x DIST_FRAGMENT_SIZE, within
-                              max_message): the first buffer's size */
     size_t counted;        /* what this sequence adds to `buffered` */
 } dist_frag_seq;
 

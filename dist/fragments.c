@@ -96,15 +96,22 @@ int dist_frag_open(dist_frag_table *t, uint64_t seq_id, uint64_t count,
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     s->seq_id = seq_id;
     s->next_id = count - 1;
-    /* A claim of many fragments costs nothing until their bytes come:
-     * the first buffer is never larger than FIRST_BUFFER_MAX. */
-    size_t most = t->max_message < FIRST_BUFFER_MAX ? t->max_message
-                                                    : FIRST_BUFFER_MAX;
-    s->expect = count > most / DIST_FRAGMENT_SIZE
-                    ? most : (size_t)count * DIST_FRAGMENT_SIZE;
     t->seq[t->n++] = s;
     *out = s;
     return 0;
+}
+
+/* The size of a sequence's first buffer: room for every fragment still
+ * announced (the one being added included), as erts fills them, but
+ * never more than FIRST_BUFFER_MAX or max_message: a claim of many
+ * fragments costs nothing until their bytes come. */
+static size_t first_buffer(const dist_frag_table *t, const dist_frag_seq *s)
+{
+    size_t most = t->max_message < FIRST_BUFFER_MAX ? t->max_message
+                                                    : FIRST_BUFFER_MAX;
+    uint64_t fragments = s->next_id + 1; /* next_id < UINT64_MAX */
+    return fragments > most / DIST_FRAGMENT_SIZE
+               ? most : (size_t)fragments * DIST_FRAGMENT_SIZE;
 }
 
 /* Adds `extra` bytes to what s holds, within max_buffered. */
@@ -166,7 +173,7 @@ int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
          * that a message from erts is never moved as it grows. Past that,
          * double, within max_message and what max_buffered leaves;
          * exactly `need` if doubling does not fit. */
-        size_t cap = s->cap == 0 ? s->expect
+        size_t cap = s->cap == 0 ? first_buffer(t, s)
                      : s->cap > t->max_message / 2 ? t->max_message
                                                    : s->cap * 2;
         if (cap < need)
