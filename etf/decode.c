@@ -151,26 +151,11 @@ static etf_term *alloc_terms(decoder *d, size_t n)
 
 /* ---- atoms ---------------------------------------------------------- */
 
-/* etf_utf8_valid for atom names, which are nearly always ASCII: that case
- * is checked here, inline, a word at a time (the last word overlapping
- * the one before it); only a name with a byte >= 0x80 makes the call. */
+/* Atom names are nearly always ASCII: that is checked inline, and only a
+ * name with a byte >= 0x80 calls etf_utf8_valid. */
 static inline int name_valid(const uint8_t *s, size_t len)
 {
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    uint64_t w, any = 0;
-    if (len >= 8) {
-        size_t i = 0;
-        for (; i + 8 <= len; i += 8) {
-            memcpy(&w, s + i, 8);
-            any |= w;
-        }
-        memcpy(&w, s + len - 8, 8);
-        any |= w;
-    } else {
-        for (size_t i = 0; i < len; i++)
-            any |= s[i];
-    }
-    return (any & high) == 0 || etf_utf8_valid(s, len);
+    return etf_is_ascii(s, len) || etf_utf8_valid(s, len);
 }
 
 /* Reads an atom (any of the five atom encodings) at d->pos into *out. */
@@ -1100,6 +1085,15 @@ static int decode_local(decoder *d, etf_term *t)
 
 /* ---- entry points ------------------------------------------------------- */
 
+/* A decode that succeeds leaves *err saying so. */
+static void no_error(etf_error *err)
+{
+    if (err != NULL) {
+        err->code = ETF_OK;
+        err->message[0] = 0;
+    }
+}
+
 static void setup(decoder *d, frame *small, const uint8_t *buf, size_t len,
                   const etf_decode_opts *opts, etf_arena *a, etf_error *err)
 {
@@ -1120,10 +1114,7 @@ static void setup(decoder *d, frame *small, const uint8_t *buf, size_t len,
     d->cap = SMALL_STACK;
     d->pending = 0;
     d->stack_on_heap = 0;
-    if (err != NULL) {
-        err->code = ETF_OK;
-        err->message[0] = 0;
-    }
+    no_error(err);
 }
 
 /* A term that is one binary is the usual shape of a large message (a
@@ -1140,10 +1131,7 @@ static size_t whole_binary(const uint8_t *buf, size_t len, etf_term *out,
     size_t n = etf_get32(buf + 1);
     *out = (etf_term){.type = ETF_BINARY, .n = (uint32_t)n};
     out->u.bytes = buf + 5;
-    if (err != NULL) {
-        err->code = ETF_OK;
-        err->message[0] = 0;
-    }
+    no_error(err);
     return 5 + n;
 }
 

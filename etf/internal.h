@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "etf/etf.h"
 
@@ -67,6 +68,25 @@ static inline int etf_byte_value(const etf_term *t)
 {
     return t->type == ETF_INTEGER && t->u.i >= 0 && t->u.i <= 255
                ? (int)t->u.i : -1;
+}
+
+/* Is s[0..len) all ASCII? A word at a time, the last word overlapping the
+ * one before it; inline, for the decoder's check of every atom name. */
+static inline int etf_is_ascii(const uint8_t *s, size_t len)
+{
+    uint64_t w, any = 0;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 <= len; i += 8) {
+            memcpy(&w, s + i, 8);
+            any |= w;
+        }
+        memcpy(&w, s + len - 8, 8);
+        any |= w;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            any |= s[i];
+    }
+    return (any & UINT64_C(0x8080808080808080)) == 0;
 }
 
 /* Shared by the printers: is the atom's name the Erlang text it would be
