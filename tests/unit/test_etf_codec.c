@@ -242,6 +242,20 @@ static void test_atom_cache_ref(void **state)
                      -1);
     assert_int_equal(err.code, ETF_ERR_ATOM_CACHE);
     free(b.data);
+
+    /* A binary, then more bytes: etf_decode_term takes the binary. */
+    const uint8_t bin[] = {109, 0, 0, 0, 2, 'h', 'i', 97, 1};
+    assert_int_equal(etf_decode_term(bin, sizeof bin, NULL, &a, &t, &used,
+                                     &err), 0);
+    assert_int_equal(used, 7);
+    assert_int_equal(t.type, ETF_BINARY);
+    assert_int_equal(t.n, 2);
+    assert_ptr_equal(t.u.bytes, bin + 5);
+    assert_int_equal(err.code, ETF_OK);
+    /* Cut short: the decoder's error, with its offset. */
+    assert_int_equal(etf_decode_term(bin, 6, NULL, &a, &t, &used, &err), -1);
+    assert_int_equal(err.code, ETF_ERR_TRUNCATED);
+    assert_int_equal(err.offset, 0);
     etf_arena_release(&a);
 }
 
@@ -298,6 +312,11 @@ static void test_errors(void **state)
     expect_error("835000000003789c4b4c4a0600024d0127", ETF_ERR_TRAILING, 2);
     expect_error("835a0000770161000000", ETF_ERR_VALUE, 1); /* 0 words */
     expect_error("8352", ETF_ERR_TRUNCATED, 1);
+    /* A binary root (decoded before the decoder is set up), cut short or
+     * followed by more bytes, still gets the decoder's errors. */
+    expect_error("836d000000030102", ETF_ERR_TRUNCATED, 1);
+    expect_error("836d000000", ETF_ERR_TRUNCATED, 1);
+    expect_error("836d000000010102", ETF_ERR_TRAILING, 7);
     expect_error("834300000001027702727477036f6e657701616101",
                  ETF_ERR_VALUE, 1);                      /* flags 2 */
     expect_error("83430000000200770272747701727701617701616101",
