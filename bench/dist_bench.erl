@@ -68,6 +68,15 @@ selected(Payloads) ->
                                Want) orelse lists:member(Name, Want)]
     end.
 
+%% DIST_DIRECTIONS=recv (or send) in the environment: only those rows,
+%% for profiling one direction alone.
+directions() ->
+    case os:getenv("DIST_DIRECTIONS") of
+        false -> [recv, send];
+        Names -> [list_to_existing_atom(D) || D <- string:lexemes(Names, ","),
+                                             lists:member(D, ["recv", "send"])]
+    end.
+
 %% Bytes that are not all alike (no peer compresses, but no reason to
 %% send zeros either).
 payload(Size) ->
@@ -104,7 +113,7 @@ run(Ready, Seconds, Repeats, Peers0) ->
     ok = file:write_file(Ready, <<"ready\n">>),
     Peers = hellos(Peers0),
     Rows = [{Name, Term, Dir} || {Name, Term} <- selected(payloads()),
-                                 Dir <- [recv, send]],
+                                 Dir <- directions()],
     Results = [{Row, measure_row(Row, Peers, Seconds, Repeats)}
                || Row <- Rows],
     print(Results, Peers, Seconds, Repeats),
