@@ -223,7 +223,7 @@ static int finish_message(dist_frag_seq *s, etf_arena *a, dist_msg *out,
     if (s->nrefs != 0)
         refs = etf_arena_alloc(a, s->nrefs * sizeof *refs);
     if ((s->nrefs != 0 && refs == NULL) ||
-        (s->data != NULL && etf_arena_adopt(a, s->data) != 0))
+        (s->data != NULL && etf_arena_adopt(a, s->data, NULL) != 0))
         return dist_fail(err, DIST_ERR_NOMEM,
                          "out of memory for a %zu-byte message", s->len);
     const uint8_t *m = s->data;

@@ -12,7 +12,8 @@
  *
  * A caller may also hand the arena a buffer it already has
  * (etf_arena_adopt): the arena only records it, in a list kept in its own
- * blocks, and frees it with them.
+ * blocks, and gives it back with them (to free, or to the release
+ * function the caller named).
  */
 #include <stdlib.h>
 
@@ -38,6 +39,7 @@ struct etf_arena_block {
 struct etf_arena_owned {
     struct etf_arena_owned *next;
     void *mem;
+    void (*release)(void *mem);   /* NULL: free */
 };
 
 void etf_arena_init(etf_arena *a)
@@ -91,12 +93,13 @@ void *etf_arena_alloc(etf_arena *a, size_t size)
     return nb->data;
 }
 
-int etf_arena_adopt(etf_arena *a, void *mem)
+int etf_arena_adopt(etf_arena *a, void *mem, void (*release)(void *mem))
 {
     struct etf_arena_owned *o = etf_arena_alloc(a, sizeof *o);
     if (o == NULL)
         return -1;
     o->mem = mem;
+    o->release = release;
     o->next = a->owned;
     a->owned = o;
     return 0;
@@ -105,8 +108,12 @@ int etf_arena_adopt(etf_arena *a, void *mem)
 /* Frees the adopted buffers (before the blocks that hold their records). */
 static void free_owned(etf_arena *a)
 {
-    for (struct etf_arena_owned *o = a->owned; o != NULL; o = o->next)
-        free(o->mem);
+    for (struct etf_arena_owned *o = a->owned; o != NULL; o = o->next) {
+        if (o->release != NULL)
+            o->release(o->mem);
+        else
+            free(o->mem);
+    }
     a->owned = NULL;
 }
 

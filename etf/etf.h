@@ -254,13 +254,15 @@ void etf_arena_release(etf_arena *a);
  * connection decoding message after message of similar size does not go
  * back to malloc. */
 void etf_arena_reset(etf_arena *a);
-/* Makes `mem`, a block from malloc, part of the arena: it is freed with
- * the arena's own memory, by etf_arena_release or etf_arena_reset. This
- * lets a buffer that already holds a message's bytes (a reassembled
- * fragmented message) become the memory its decoded terms point into,
- * without a copy. Returns 0, or -1 when out of memory: `mem` is then
- * still the caller's. */
-int etf_arena_adopt(etf_arena *a, void *mem);
+/* Makes `mem` part of the arena: it is given back with the arena's own
+ * memory, by etf_arena_release or etf_arena_reset, through release(mem),
+ * or free(mem) if release is NULL. This lets a buffer that already holds
+ * a message's bytes (a reassembled fragmented message) become the memory
+ * its decoded terms point into, without a copy, and go back where it
+ * came from (a pool of buffers: dist/pool.c) when they are done.
+ * Returns 0, or -1 when out of memory: `mem` is then still the
+ * caller's. */
+int etf_arena_adopt(etf_arena *a, void *mem, void (*release)(void *mem));
 
 /* ---------------------------------------------------------------------
  * Output buffer

@@ -611,6 +611,14 @@ static void test_small_map_order(void **state)
     etf_arena_release(&a);
 }
 
+/* A release function for adopted buffers that counts its calls. */
+static int released;
+static void count_release(void *mem)
+{
+    released++;
+    free(mem);
+}
+
 /* The arena: small and large allocations, reset, and buffers it adopts
  * (freed with it: the leak checker of the sanitizer build would report
  * one that is not, and a double free would be caught too). */
@@ -628,21 +636,32 @@ static void test_arena(void **state)
     char *mine = malloc(100);
     assert_non_null(mine);
     strcpy(mine, "adopted");
-    assert_int_equal(etf_arena_adopt(&a, mine), 0);
+    assert_int_equal(etf_arena_adopt(&a, mine, NULL), 0);
     assert_string_equal(mine, "adopted"); /* still ours to read */
     etf_arena_reset(&a);                  /* frees it */
     assert_non_null(etf_arena_alloc(&a, 64));
-    assert_int_equal(etf_arena_adopt(&a, malloc(10)), 0);
-    assert_int_equal(etf_arena_adopt(&a, malloc(1 << 20)), 0);
+    assert_int_equal(etf_arena_adopt(&a, malloc(10), NULL), 0);
+    assert_int_equal(etf_arena_adopt(&a, malloc(1 << 20), NULL), 0);
     etf_arena_release(&a);                /* frees both */
     assert_null(a.head);
     assert_null(a.owned);
+
+    /* A buffer adopted with a release function goes back through it,
+     * once, at reset as at release. */
+    released = 0;
+    assert_int_equal(etf_arena_adopt(&a, malloc(32), count_release), 0);
+    assert_int_equal(etf_arena_adopt(&a, malloc(32), count_release), 0);
+    etf_arena_reset(&a);
+    assert_int_equal(released, 2);
+    assert_int_equal(etf_arena_adopt(&a, malloc(32), count_release), 0);
+    etf_arena_release(&a);
+    assert_int_equal(released, 3);
 
     /* Over its limit an arena says no, adopting included. */
     a.limit = 512;
     assert_null(etf_arena_alloc(&a, 4096));
     char *x = malloc(8);
-    assert_int_equal(etf_arena_adopt(&a, x), -1); /* x is still ours */
+    assert_int_equal(etf_arena_adopt(&a, x, NULL), -1); /* x is still ours */
     free(x);
     etf_arena_release(&a);
 }
