@@ -29,6 +29,7 @@
 
 #include "dist/channel.h"
 #include "dist/internal.h"
+#include "dist/pool.h"
 #include "handshake/dflags.h"
 
 #define HEADER_FLAGS (DFLAG_DIST_HDR_ATOM_CACHE | DFLAG_FRAGMENTS)
@@ -67,6 +68,7 @@ int dist_channel_init(dist_channel *ch, uint64_t flags, dist_error *err)
 
 void dist_channel_release(dist_channel *ch)
 {
+    ch->placing = NULL;
     dist_atom_cache_release(&ch->in_cache);
     dist_frag_release(&ch->frags);
     etf_arena_release(&ch->names);
@@ -223,7 +225,7 @@ static int finish_message(dist_frag_seq *s, etf_arena *a, dist_msg *out,
     if (s->nrefs != 0)
         refs = etf_arena_alloc(a, s->nrefs * sizeof *refs);
     if ((s->nrefs != 0 && refs == NULL) ||
-        (s->data != NULL && etf_arena_adopt(a, s->data, NULL) != 0))
+        (s->data != NULL && etf_arena_adopt(a, s->data, dist_pool_put) != 0))
         return dist_fail(err, DIST_ERR_NOMEM,
                          "out of memory for a %zu-byte message", s->len);
     const uint8_t *m = s->data;
@@ -244,9 +246,12 @@ static int finish_message(dist_frag_seq *s, etf_arena *a, dist_msg *out,
                           where, refs, s->nrefs, a, out, err);
 }
 
-/* 131, 70, SequenceId, FragmentId, more Payload. */
+/* 131, 70, SequenceId, FragmentId, more Payload. With `placed` != 0,
+ * pkt is the header alone and that many bytes of payload are in the
+ * sequence's buffer already (dist_channel_place). */
 static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
-                     etf_arena *a, dist_msg *out, dist_error *err)
+                     size_t placed, etf_arena *a, dist_msg *out,
+                     dist_error *err)
 {
     uint64_t seq, id;
     if (frag_ids(ch, pkt, len, "continuation fragment", &seq, &id,
@@ -267,8 +272,17 @@ static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
         dist_frag_drop(&ch->frags, s);
         return -1;
     }
-    if (dist_frag_append(&ch->frags, s, pkt + DIST_FRAGMENT_HEADER_SIZE,
-                         len - DIST_FRAGMENT_HEADER_SIZE, err) != 0) {
+    if (placed != 0) {
+        /* dist_channel_place checked this same header and made the room. */
+        if (s != ch->placing || placed != ch->placing_len ||
+            len != DIST_FRAGMENT_HEADER_SIZE || s->cap - s->len < placed)
+            return dist_fail(err, DIST_ERR_USAGE,
+                             "a placed continuation fragment that "
+                             "dist_channel_place did not place");
+        s->len += placed;
+    } else if (dist_frag_append(&ch->frags, s,
+                                pkt + DIST_FRAGMENT_HEADER_SIZE,
+                                len - DIST_FRAGMENT_HEADER_SIZE, err) != 0) {
         dist_frag_drop(&ch->frags, s);
         return -1;
     }
@@ -293,9 +307,47 @@ int dist_channel_copies(const dist_channel *ch, const uint8_t *pkt,
            (pkt[1] == DIST_FRAG_HEADER && get64(pkt + 10) != 1);
 }
 
+int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
+                       size_t total, size_t *keep, uint8_t **dst)
+{
+    ch->placing = NULL;
+    if (!(ch->flags & DFLAG_FRAGMENTS) || have < DIST_FRAGMENT_HEADER_SIZE ||
+        total < DIST_FRAGMENT_HEADER_SIZE + DIST_PLACE_MIN || have > total ||
+        head[0] != ETF_VERSION_MAGIC || head[1] != DIST_FRAG_CONT)
+        return 0;
+    dist_frag_seq *s = dist_frag_find(&ch->frags, get64(head + 2));
+    size_t n = total - DIST_FRAGMENT_HEADER_SIZE;
+    dist_error ignored;
+    if (s == NULL || get64(head + 10) != s->next_id ||
+        dist_frag_reserve(&ch->frags, s, n, &ignored) != 0)
+        return 0; /* dist_channel_recv will say what is wrong, if anything */
+    ch->placing = s;
+    ch->placing_len = n;
+    *keep = DIST_FRAGMENT_HEADER_SIZE;
+    *dst = s->data + s->len;
+    return 1;
+}
+
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
                       etf_arena *a, dist_msg *out, dist_error *err)
 {
+    return dist_channel_recv_placed(ch, pkt, len, 0, a, out, err);
+}
+
+int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
+                             size_t len, size_t placed, etf_arena *a,
+                             dist_msg *out, dist_error *err)
+{
+    if (placed == 0)
+        ch->placing = NULL;
+    if (placed != 0 && (ch->placing == NULL || len < 2 ||
+                        pkt[0] != ETF_VERSION_MAGIC ||
+                        pkt[1] != DIST_FRAG_CONT)) {
+        ch->placing = NULL;
+        return dist_fail(err, DIST_ERR_USAGE,
+                         "a placed packet that dist_channel_place did not "
+                         "place");
+    }
     if (len == 0)
         return dist_fail(err, DIST_ERR_USAGE,
                          "a tick (an empty packet) is not a message");
@@ -318,8 +370,11 @@ int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
         return recv_whole(ch, pkt, len, 2, a, out, err);
     case DIST_FRAG_HEADER:
         return recv_first(ch, pkt, len, a, out, err);
-    case DIST_FRAG_CONT:
-        return recv_cont(ch, pkt, len, a, out, err);
+    case DIST_FRAG_CONT: {
+        int r = recv_cont(ch, pkt, len, placed, a, out, err);
+        ch->placing = NULL;
+        return r;
+    }
     default:
         return dist_fail(err, DIST_ERR_PROTOCOL,
                          "a packet has %u after 131 (offset 1), not 68 "

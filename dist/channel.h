@@ -86,6 +86,14 @@
  * fragments, in the caller's buffer. No global state: one channel per
  * connection.
  *
+ * Large messages without copies. A reassembled message's buffer becomes
+ * the caller's arena's memory when the message is complete (the arena
+ * gives it back to frags.pool, or free, with the terms). A caller that
+ * reads the socket itself may also have the body of each continuation
+ * received straight into that buffer (dist_channel_place), so that the
+ * bytes of a large message are written once, by the kernel, and never
+ * copied by edist.
+ *
  * Errors
  * ------
  * Functions return 0 (or 1) on success and -1 on failure, with a
@@ -174,16 +182,22 @@ typedef struct dist_frag_table {
                               and payload); default DIST_DEFAULT_MAX_PACKET */
     size_t max_buffered;   /* bytes held for all of them together; default
                               DIST_DEFAULT_MAX_PACKET */
+    struct dist_pool *pool; /* where the sequences' buffers come from and
+                              go back to (dist/pool.h); NULL, the
+                              default: malloc and free */
 } dist_frag_table;
 
 /* The message layer of one connection. Treat the fields as private,
- * except frags.max_* (see dist_frag_table). */
+ * except frags.max_* and frags.pool (see dist_frag_table). */
 typedef struct dist_channel {
     uint64_t flags;            /* agreed in the handshake */
     dist_atom_cache in_cache;  /* what the peer stored for its messages */
     dist_frag_table frags;     /* its fragmented messages in progress */
     etf_arena names;           /* recv: a first fragment's atoms, until
                                   dist_frag_keep_refs copies them */
+    dist_frag_seq *placing;    /* dist_channel_place: the sequence whose
+                                  buffer receives the next packet's body */
+    size_t placing_len;        /* and how many bytes of it */
 } dist_channel;
 
 /* Starts a channel for a connection whose handshake agreed `flags`
@@ -214,13 +228,44 @@ void dist_channel_release(dist_channel *ch);
  * The terms are allocated in `a`. They may point into pkt (pass-through,
  * 131,68, and a message that fits in one 131,69: dist_channel_copies
  * says which) or into the buffer of a reassembled message, which `a`
- * takes over (etf_arena_adopt) and frees with the terms: keep pkt alive
- * and unchanged as long as the terms. Atoms that came through the atom cache are copied into
- * `a`, so the message stays valid whatever later packets do to the cache.
+ * takes over (etf_arena_adopt) and gives back with the terms: keep pkt
+ * alive and unchanged as long as the terms. Atoms that came through the
+ * atom cache are copied into `a`, so the message stays valid whatever
+ * later packets do to the cache.
  * The bytes of a partial message are copied into the channel, so pkt may
  * go once this returns 0. */
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
                       etf_arena *a, dist_msg *out, dist_error *err);
+
+/* Direct placement: where the body of a large packet may be received,
+ * so that its bytes go from the socket to their final place with no copy
+ * in between. A caller with a packet under way (its first `have` bytes
+ * in `head`, `total` in all; dist_reader_pending) asks; for a
+ * continuation fragment (131,70) of a sequence in progress, with the
+ * FragmentId due and at least DIST_PLACE_MIN bytes after its header, the
+ * channel makes room at the end of the sequence's buffer (within the
+ * limits of dist_frag_table) and returns 1: the bytes from offset *keep
+ * on (*keep = DIST_FRAGMENT_HEADER_SIZE) belong at *dst, which has room
+ * for total - *keep. The caller puts them there (dist_reader_divert) and,
+ * once the packet is complete, passes its first *keep bytes to
+ * dist_channel_recv_placed, before any other packet. Returns 0 for
+ * every other packet, which then arrives whole as usual, errors
+ * included: this call never fails, it only declines. */
+int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
+                       size_t total, size_t *keep, uint8_t **dst);
+
+/* dist_channel_recv for a packet placed by dist_channel_place: pkt and
+ * len are its first bytes, `placed` how many more went to the place the
+ * channel gave. Checks the header as dist_channel_recv does. placed 0 is
+ * dist_channel_recv itself; any other placed that does not answer the
+ * last dist_channel_place gives DIST_ERR_USAGE. */
+int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
+                             size_t len, size_t placed, etf_arena *a,
+                             dist_msg *out, dist_error *err);
+
+/* The smallest body dist_channel_place places: below, a copy costs less
+ * than setting one up. */
+#define DIST_PLACE_MIN 4096
 
 /* Whether dist_channel_recv keeps its own copy of this packet's bytes:
  * 1 for a piece of a message in several fragments (131,70, or 131,69
@@ -301,9 +346,15 @@ int dist_frag_keep_refs(dist_frag_table *t, dist_frag_seq *s,
                         const etf_atom *refs, size_t nrefs,
                         dist_error *err);
 
-/* Adds n bytes of message to s. Returns 0, or -1: DIST_ERR_PROTOCOL when
+/* Makes room in s's buffer for n more bytes of message, growing it by
+ * the rules of dist/fragments.c. Returns 0, or -1: DIST_ERR_PROTOCOL when
  * the message would pass max_message or all sequences max_buffered,
  * DIST_ERR_NOMEM. */
+int dist_frag_reserve(dist_frag_table *t, dist_frag_seq *s, size_t n,
+                      dist_error *err);
+
+/* Adds n bytes of message to s (dist_frag_reserve, then a copy). Returns
+ * 0, or -1 as dist_frag_reserve. */
 int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
                      const uint8_t *p, size_t n, dist_error *err);
 

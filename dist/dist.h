@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "etf/etf.h"
 #include "handshake/hs.h"
@@ -78,25 +79,56 @@ typedef struct dist_reader {
     size_t len, cap;   /* buf[0..len) holds bytes not yet returned */
     size_t start;      /* where the next packet's length begins */
     size_t max_packet; /* 0: DIST_DEFAULT_MAX_PACKET */
+    /* A packet under way whose body goes elsewhere (dist_reader_divert):
+     * its first div_keep bytes stay in buf, the div_len after them go to
+     * the caller's memory, div_left of them still to come at div. */
+    uint8_t *div;      /* NULL: no packet is diverted */
+    size_t div_keep, div_len, div_left;
+    size_t placed;     /* of the packet dist_reader_next returned last */
 } dist_reader;
 
 /* Appends received bytes. Returns 0, or -1 (DIST_ERR_NOMEM). */
 int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
                      dist_error *err);
 
-/* Room to receive into directly, without the copy of dist_reader_feed:
- * at least `want` bytes (more when a large packet is under way: room for
- * all of it), *len of them. Put the bytes there, then call
- * dist_reader_commit with their count. NULL if memory is short. */
-uint8_t *dist_reader_space(dist_reader *r, size_t want, size_t *len,
-                           dist_error *err);
+/* Where to receive next without the copy of dist_reader_feed, as readv(2)
+ * takes it: fills iov[0..n) and returns n, 1 or 2; -1 if memory is short
+ * (DIST_ERR_NOMEM). While a packet is diverted, iov[0] is the rest of its
+ * body, at the caller's memory; then comes room in the reader's buffer:
+ * at least `want` bytes, more when a large packet is under way (room for
+ * all of it). Receive into them in order, then call dist_reader_commit
+ * with the count. */
+int dist_reader_iov(dist_reader *r, size_t want, struct iovec iov[2],
+                    dist_error *err);
 void dist_reader_commit(dist_reader *r, size_t n);
+
+/* The packet under way, for a caller that would place its body itself
+ * (dist_channel_place): returns 1 with its first bytes (*head, *have of
+ * them) and its length (*total) when its length has come and it is not
+ * complete yet; 0 otherwise, and when a packet is diverted already. */
+int dist_reader_pending(const dist_reader *r, const uint8_t **head,
+                        size_t *have, size_t *total);
+
+/* Sends the bytes of the packet under way (dist_reader_pending), from
+ * offset `keep` on (keep <= have), to dst, which has room for
+ * total - keep of them: those received already are copied there now,
+ * the rest are received there (dist_reader_iov, dist_reader_feed). Once
+ * they are all in, dist_reader_next returns the packet's first keep
+ * bytes as the packet, and dist_reader_placed the count that went to dst.
+ * dst must stay valid until then. */
+void dist_reader_divert(dist_reader *r, size_t keep, uint8_t *dst);
 
 /* The next complete packet: returns 1 with *pkt and *len set (len 0 is a
  * tick; *pkt stays valid until the next call on r), 0 if more bytes are
- * needed, -1 if the length is over max_packet (DIST_ERR_PROTOCOL). */
+ * needed, -1 if the length is over max_packet (DIST_ERR_PROTOCOL). A
+ * diverted packet comes as its first bytes only (see dist_reader_divert). */
 int dist_reader_next(dist_reader *r, const uint8_t **pkt, size_t *len,
                      dist_error *err);
+
+/* How many bytes of the packet dist_reader_next returned last went to the
+ * memory given to dist_reader_divert: 0 for a packet that was not
+ * diverted. */
+size_t dist_reader_placed(const dist_reader *r);
 
 void dist_reader_release(dist_reader *r);
 

@@ -39,6 +39,13 @@
  * leave, so the memory held is at most max_buffered whatever the peer
  * sends. When the last fragment comes, the buffer is handed to the
  * message's arena as it is: the terms point into it, nothing is copied.
+ * The buffers come from the table's pool (dist/pool.h), when the node
+ * gave it one, and go back there when the message is freed, so that a
+ * stream of large messages reuses a few buffers instead of faulting in
+ * fresh pages for each. A continuation's bytes may also arrive in the
+ * buffer without passing through this file's copy: dist_channel_place
+ * reserves their room (dist_frag_reserve) and the node receives them
+ * there straight from the socket.
  * The table is a small array searched in order: a few messages are in
  * flight at once, 256 at most, and a search costs nothing next to the
  * 64 KiB copied per fragment.
@@ -48,6 +55,7 @@
 
 #include "dist/channel.h"
 #include "dist/internal.h"
+#include "dist/pool.h"
 
 /* The most a sequence's first buffer reserves for the fragments its first
  * fragment announces; a larger message grows by doubling. */
@@ -158,8 +166,8 @@ int dist_frag_keep_refs(dist_frag_table *t, dist_frag_seq *s,
     return 0;
 }
 
-int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
-                     const uint8_t *p, size_t n, dist_error *err)
+int dist_frag_reserve(dist_frag_table *t, dist_frag_seq *s, size_t n,
+                      dist_error *err)
 {
     if (n > t->max_message || s->len > t->max_message - n)
         return dist_fail(err, DIST_ERR_PROTOCOL,
@@ -184,7 +192,8 @@ int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
             cap = need;
         if (count_bytes(t, s, cap - s->cap, err) != 0)
             return -1;
-        uint8_t *b = realloc(s->data, cap);
+        uint8_t *b = s->data != NULL ? dist_pool_grow(s->data, s->len, cap)
+                                     : dist_pool_get(t->pool, cap);
         if (b == NULL) {
             t->buffered -= cap - s->cap;
             s->counted -= cap - s->cap;
@@ -195,6 +204,14 @@ int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
         s->data = b;
         s->cap = cap;
     }
+    return 0;
+}
+
+int dist_frag_append(dist_frag_table *t, dist_frag_seq *s,
+                     const uint8_t *p, size_t n, dist_error *err)
+{
+    if (dist_frag_reserve(t, s, n, err) != 0)
+        return -1;
     if (n != 0)
         memcpy(s->data + s->len, p, n);
     s->len += n;
@@ -210,7 +227,7 @@ void dist_frag_drop(dist_frag_table *t, dist_frag_seq *s)
         }
     }
     t->buffered -= s->counted;
-    free(s->data);
+    dist_pool_put(s->data);
     free(s->refs);
     free(s);
 }

@@ -21,103 +21,171 @@
 
 /* ---- the reader ------------------------------------------------------- */
 
-int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
-                     dist_error *err)
+/* The length in the 4 bytes at p. */
+static size_t get32(const uint8_t *p)
 {
-    /* Drop what was returned already, then make room. */
+    return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
+           p[3];
+}
+
+static size_t max_packet(const dist_reader *r)
+{
+    return r->max_packet ? r->max_packet : DIST_DEFAULT_MAX_PACKET;
+}
+
+/* Room for `want` more bytes in buf: what was returned already is dropped
+ * first, then buf grows if still short. */
+static int make_room(dist_reader *r, size_t want, dist_error *err)
+{
+    if (r->cap - r->len >= want)
+        return 0;
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->len - r->start);
         r->len -= r->start;
         r->start = 0;
     }
-    if (len > r->cap - r->len) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap - r->len < len) {
-            if (cap > SIZE_MAX / 2)
-                return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
-            cap *= 2;
-        }
-        uint8_t *b = realloc(r->buf, cap);
-        if (b == NULL)
-            return dist_fail(err, DIST_ERR_NOMEM,
-                             "out of memory for a %zu-byte packet", cap);
-        r->buf = b;
-        r->cap = cap;
+    if (r->cap - r->len >= want)
+        return 0;
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap - r->len < want) {
+        if (cap > SIZE_MAX / 2)
+            return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+        cap *= 2;
     }
+    uint8_t *b = realloc(r->buf, cap);
+    if (b == NULL)
+        return dist_fail(err, DIST_ERR_NOMEM,
+                         "out of memory for a %zu-byte packet", cap);
+    r->buf = b;
+    r->cap = cap;
+    return 0;
+}
+
+/* Counts n bytes received: first the rest of a diverted body (which
+ * `data`, if not NULL, holds the first of: dist_reader_feed), then buf.
+ * Returns how many went to the diverted body. */
+static size_t take_diverted(dist_reader *r, const uint8_t *data, size_t n)
+{
+    if (r->div == NULL || r->div_left == 0)
+        return 0;
+    size_t k = n < r->div_left ? n : r->div_left;
+    if (data != NULL && k != 0)
+        memcpy(r->div, data, k);
+    r->div += k;
+    r->div_left -= k;
+    return k;
+}
+
+int dist_reader_feed(dist_reader *r, const uint8_t *data, size_t len,
+                     dist_error *err)
+{
+    size_t k = take_diverted(r, data, len);
+    data += k;
+    len -= k;
+    if (len == 0)
+        return 0;
+    if (make_room(r, len, err) != 0)
+        return -1;
     memcpy(r->buf + r->len, data, len);
     r->len += len;
     return 0;
 }
 
-uint8_t *dist_reader_space(dist_reader *r, size_t want, size_t *len,
-                           dist_error *err)
+int dist_reader_iov(dist_reader *r, size_t want, struct iovec iov[2],
+                    dist_error *err)
 {
-    /* Room for the rest of the packet under way, if it is large: one
-     * read can then take all the socket holds of it. */
-    size_t avail = r->len - r->start;
-    if (avail >= 4) {
-        const uint8_t *p = r->buf + r->start;
-        size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-                   (size_t)p[2] << 8 | p[3];
-        size_t max = r->max_packet ? r->max_packet : DIST_DEFAULT_MAX_PACKET;
-        if (n <= max && 4 + n > avail && 4 + n - avail > want)
-            want = 4 + n - avail;
-    }
-    if (r->cap - r->len < want) {
-        /* Drop what was returned already, then grow if still short. */
-        if (r->start > 0) {
-            memmove(r->buf, r->buf + r->start, r->len - r->start);
-            r->len -= r->start;
-            r->start = 0;
-        }
-        if (r->cap - r->len < want) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap - r->len < want) {
-                if (cap > SIZE_MAX / 2) {
-                    dist_fail(err, DIST_ERR_NOMEM, "out of memory");
-                    return NULL;
-                }
-                cap *= 2;
-            }
-            uint8_t *b = realloc(r->buf, cap);
-            if (b == NULL) {
-                dist_fail(err, DIST_ERR_NOMEM,
-                          "out of memory for a %zu-byte packet", cap);
-                return NULL;
-            }
-            r->buf = b;
-            r->cap = cap;
+    int n = 0;
+    if (r->div != NULL && r->div_left > 0) {
+        iov[n].iov_base = r->div;
+        iov[n].iov_len = r->div_left;
+        n++;
+    } else {
+        /* Room for the rest of a large packet under way: one read can
+         * then take all the socket holds of it. */
+        size_t avail = r->len - r->start;
+        if (r->div == NULL && avail >= 4) {
+            size_t total = get32(r->buf + r->start);
+            if (total <= max_packet(r) && 4 + total > avail &&
+                4 + total - avail > want)
+                want = 4 + total - avail;
         }
     }
-    *len = r->cap - r->len;
-    return r->buf + r->len;
+    if (make_room(r, want, err) != 0)
+        return -1;
+    /* No more than asked: bytes read past the packet under way land in
+     * the buffer, where a body that could have been diverted would have
+     * to be copied out again. */
+    iov[n].iov_base = r->buf + r->len;
+    iov[n].iov_len = want;
+    return n + 1;
 }
 
 void dist_reader_commit(dist_reader *r, size_t n)
 {
-    r->len += n;
+    r->len += n - take_diverted(r, NULL, n);
+}
+
+int dist_reader_pending(const dist_reader *r, const uint8_t **head,
+                        size_t *have, size_t *total)
+{
+    size_t avail = r->len - r->start;
+    if (r->div != NULL || avail < 4)
+        return 0;
+    size_t n = get32(r->buf + r->start);
+    if (n > max_packet(r) || avail - 4 >= n)
+        return 0;
+    *head = r->buf + r->start + 4;
+    *have = avail - 4;
+    *total = n;
+    return 1;
+}
+
+void dist_reader_divert(dist_reader *r, size_t keep, uint8_t *dst)
+{
+    size_t have = r->len - r->start - 4;
+    size_t total = get32(r->buf + r->start);
+    memcpy(dst, r->buf + r->start + 4 + keep, have - keep);
+    r->len = r->start + 4 + keep;
+    r->div = dst + (have - keep);
+    r->div_keep = keep;
+    r->div_len = total - keep;
+    r->div_left = total - have;
 }
 
 int dist_reader_next(dist_reader *r, const uint8_t **pkt, size_t *len,
                      dist_error *err)
 {
+    r->placed = 0;
     size_t avail = r->len - r->start;
+    if (r->div != NULL) {
+        if (r->div_left > 0)
+            return 0;
+        *pkt = r->buf + r->start + 4;
+        *len = r->div_keep;
+        r->placed = r->div_len;
+        r->start += 4 + r->div_keep;
+        r->div = NULL;
+        return 1;
+    }
     if (avail < 4)
         return 0;
     const uint8_t *p = r->buf + r->start;
-    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 |
-               p[3];
-    size_t max = r->max_packet ? r->max_packet : DIST_DEFAULT_MAX_PACKET;
-    if (n > max)
+    size_t n = get32(p);
+    if (n > max_packet(r))
         return dist_fail(err, DIST_ERR_PROTOCOL,
                          "the peer announced a %zu-byte packet, more than "
-                         "the %zu edist accepts", n, max);
+                         "the %zu edist accepts", n, max_packet(r));
     if (avail - 4 < n)
         return 0;
     *pkt = p + 4;
     *len = n;
     r->start += 4 + n;
     return 1;
+}
+
+size_t dist_reader_placed(const dist_reader *r)
+{
+    return r->placed;
 }
 
 void dist_reader_release(dist_reader *r)

@@ -105,6 +105,7 @@ struct dist_node {
 
     int listen_fd, epmd_fd;
     uint16_t port;
+    struct dist_pool *pool;       /* large message buffers, for reuse */
     dist_peer *peers;
     dist_proc *procs;
     dist_mon *mons;

@@ -15,6 +15,11 @@
  *    bit 4  also send each message again with its payload P replaced by
  *           {P, <<70000 bytes>>}, so that with DFLAG_FRAGMENTS it goes in
  *           fragments whatever its size (inputs are smaller than that)
+ *    bit 5  direct placement, as edist's node receives: every packet is
+ *           first offered to dist_channel_place with only its first
+ *           bytes in; if placed, its body is copied where the channel
+ *           said and the packet goes to dist_channel_recv_placed (the
+ *           round trips of the messages place their continuations too)
  *
  * All packets go through one channel, in order, as from one peer: the
  * atom cache and the fragments in progress carry over from packet to
@@ -67,6 +72,9 @@
 
 #define ARENA_LIMIT ((size_t)64 << 20)
 
+/* Mode bit 5: packets go through dist_channel_place first. */
+static int placing;
+
 /* The flags of the OTP 25 capture, less the two that make the framing. */
 #define BASE_FLAGS (UINT64_C(0x4078f2f94) & \
                     ~(DFLAG_DIST_HDR_ATOM_CACHE | DFLAG_FRAGMENTS))
@@ -86,6 +94,25 @@ static void arena_start(etf_arena *a)
 {
     etf_arena_init(a);
     a->limit = ARENA_LIMIT;
+}
+
+/* dist_channel_recv, or with `placing` the way edist's node receives a
+ * packet: offered to dist_channel_place when `have` of its bytes are in,
+ * its body then copied to where the channel said. */
+static int receive(dist_channel *ch, const uint8_t *pkt, size_t len,
+                   size_t have, etf_arena *a, dist_msg *m, dist_error *err)
+{
+    size_t keep;
+    uint8_t *dst;
+    if (have > len)
+        have = len;
+    if (!placing || !dist_channel_place(ch, pkt, have, len, &keep, &dst))
+        return dist_channel_recv(ch, pkt, len, a, m, err);
+    if (keep > have || keep > len)
+        fail("dist_channel_place keeps %zu bytes of %zu (%zu in)", keep,
+             len, have);
+    memcpy(dst, pkt + keep, len - keep);
+    return dist_channel_recv_placed(ch, pkt, keep, len - keep, a, m, err);
 }
 
 static void check_table(const dist_frag_table *t)
@@ -165,7 +192,8 @@ static void round_trip(uint64_t flags, const dist_msg *m)
         if (len > DIST_FRAGMENT_HEADER_SIZE + DIST_FRAGMENT_SIZE &&
             pkt[1] == DIST_FRAG_CONT)
             fail("a continuation of %zu bytes", len);
-        int r = dist_channel_recv(rx, pkt, len, &a, &back, &err);
+        int r = receive(rx, pkt, len, DIST_FRAGMENT_HEADER_SIZE, &a, &back,
+                        &err);
         if (r < 0) {
             if (err.code == DIST_ERR_NOMEM)
                 break;
@@ -204,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode & 4)
         flags &= ~DFLAG_UTF8_ATOMS;
 
+    placing = (mode & 32) != 0;
     dist_channel *ch = malloc(sizeof *ch);
     if (ch == NULL)
         return 0;
@@ -237,7 +266,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         etf_arena a;
         arena_start(&a);
         dist_msg m;
-        int r = dist_channel_recv(ch, pkt, len, &a, &m, &err);
+        /* Placed with a varying part of the packet in, header cut or
+         * not, as reads cut it. */
+        int r = receive(ch, pkt, len, (size_t)data[pos - 1] % 64, &a, &m,
+                        &err);
         if (r < -1 || r > 1)
             fail("dist_channel_recv returned %d", r);
         if (r < 0 && err.code != DIST_ERR_PROTOCOL &&
