@@ -248,10 +248,10 @@ static int finish_message(dist_frag_seq *s, etf_arena *a, dist_msg *out,
 
 /* 131, 70, SequenceId, FragmentId, more Payload. With `placed` != 0,
  * pkt is the header alone and that many bytes of payload are in the
- * sequence's buffer already (dist_channel_place). */
+ * buffer of `placing` already (dist_channel_place). */
 static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
-                     size_t placed, etf_arena *a, dist_msg *out,
-                     dist_error *err)
+                     size_t placed, const dist_frag_seq *placing,
+                     etf_arena *a, dist_msg *out, dist_error *err)
 {
     uint64_t seq, id;
     if (frag_ids(ch, pkt, len, "continuation fragment", &seq, &id,
@@ -274,8 +274,8 @@ static int recv_cont(dist_channel *ch, const uint8_t *pkt, size_t len,
     }
     if (placed != 0) {
         /* dist_channel_place checked this same header and made the room. */
-        if (s != ch->placing || placed != ch->placing_len ||
-            len != DIST_FRAGMENT_HEADER_SIZE || s->cap - s->len < placed)
+        if (s != placing || len != DIST_FRAGMENT_HEADER_SIZE ||
+            s->cap - s->len < placed)
             return dist_fail(err, DIST_ERR_USAGE,
                              "a placed continuation fragment that "
                              "dist_channel_place did not place");
@@ -338,16 +338,15 @@ int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
                              size_t len, size_t placed, etf_arena *a,
                              dist_msg *out, dist_error *err)
 {
-    if (placed == 0)
-        ch->placing = NULL;
-    if (placed != 0 && (ch->placing == NULL || len < 2 ||
-                        pkt[0] != ETF_VERSION_MAGIC ||
-                        pkt[1] != DIST_FRAG_CONT)) {
-        ch->placing = NULL;
+    /* A placement holds for the one packet that follows it. */
+    const dist_frag_seq *placing = ch->placing;
+    ch->placing = NULL;
+    if (placed != 0 &&
+        (placing == NULL || placed != ch->placing_len || len < 2 ||
+         pkt[0] != ETF_VERSION_MAGIC || pkt[1] != DIST_FRAG_CONT))
         return dist_fail(err, DIST_ERR_USAGE,
                          "a placed packet that dist_channel_place did not "
                          "place");
-    }
     if (len == 0)
         return dist_fail(err, DIST_ERR_USAGE,
                          "a tick (an empty packet) is not a message");
@@ -370,11 +369,8 @@ int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
         return recv_whole(ch, pkt, len, 2, a, out, err);
     case DIST_FRAG_HEADER:
         return recv_first(ch, pkt, len, a, out, err);
-    case DIST_FRAG_CONT: {
-        int r = recv_cont(ch, pkt, len, placed, a, out, err);
-        ch->placing = NULL;
-        return r;
-    }
+    case DIST_FRAG_CONT:
+        return recv_cont(ch, pkt, len, placed, placing, a, out, err);
     default:
         return dist_fail(err, DIST_ERR_PROTOCOL,
                          "a packet has %u after 131 (offset 1), not 68 "

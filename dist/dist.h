@@ -80,10 +80,10 @@ typedef struct dist_reader {
     size_t start;      /* where the next packet's length begins */
     size_t max_packet; /* 0: DIST_DEFAULT_MAX_PACKET */
     /* A packet under way whose body goes elsewhere (dist_reader_divert):
-     * its first div_keep bytes stay in buf, the div_len after them go to
-     * the caller's memory, div_left of them still to come at div. */
+     * its length and first div_keep bytes stay in buf, the rest goes to
+     * the caller's memory, div_left bytes of it still to come at div. */
     uint8_t *div;      /* NULL: no packet is diverted */
-    size_t div_keep, div_len, div_left;
+    size_t div_keep, div_left;
     size_t placed;     /* of the packet dist_reader_next returned last */
 } dist_reader;
 

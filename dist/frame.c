@@ -148,7 +148,6 @@ void dist_reader_divert(dist_reader *r, size_t keep, uint8_t *dst)
     r->len = r->start + 4 + keep;
     r->div = dst + (have - keep);
     r->div_keep = keep;
-    r->div_len = total - keep;
     r->div_left = total - have;
 }
 
@@ -162,7 +161,7 @@ int dist_reader_next(dist_reader *r, const uint8_t **pkt, size_t *len,
             return 0;
         *pkt = r->buf + r->start + 4;
         *len = r->div_keep;
-        r->placed = r->div_len;
+        r->placed = get32(r->buf + r->start) - r->div_keep;
         r->start += 4 + r->div_keep;
         r->div = NULL;
         return 1;
