@@ -66,6 +66,10 @@
 /* The most bytes of idle message buffers the node keeps for the next
  * large messages (dist/pool.h). */
 #define DIST_POOL_IDLE ((size_t)32 << 20)
+/* Bytes one read asks for; and, behind a body being received into its
+ * message's buffer, the bytes it asks for past that body (readable). */
+#define DIST_READ_SIZE ((size_t)64 << 10)
+#define DIST_READ_PAST ((size_t)4 << 10)
 /* Bytes read from one peer in a row before the others get their turn. */
 #define DIST_READ_BURST ((size_t)4 << 20)
 
@@ -702,9 +706,12 @@ static int place(dist_peer *p)
 
 /* Reads what the socket holds. During the handshake the bytes go to the
  * engine (and what follows its end to the packet reader); afterwards
- * they go straight into the packet reader's buffer, several reads in a
- * row while the socket has more, up to a bound so that one busy peer
- * does not starve the others. */
+ * they go straight into the packet reader's buffer, or a diverted body
+ * into its message's buffer (place), several reads in a row while the
+ * socket has more, up to a bound so that one busy peer does not starve
+ * the others. Past a diverted body a read takes only a little more
+ * (DIST_READ_PAST): the next fragment's header, and not so much of its
+ * body that this one could not be diverted too. */
 static void readable(dist_peer *p)
 {
     if (p->hs != NULL) {
@@ -742,7 +749,9 @@ static void readable(dist_peer *p)
         int diverted = place(p);
         dist_error err;
         struct iovec iov[2];
-        int n = dist_reader_iov(&p->in, diverted ? 4096 : 65536, iov, &err);
+        int n = dist_reader_iov(&p->in,
+                                diverted ? DIST_READ_PAST : DIST_READ_SIZE,
+                                iov, &err);
         if (n < 0) {
             dist_peer_kill(p, err.message);
             return;
