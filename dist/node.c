@@ -210,6 +210,7 @@ void dist_node_free(dist_node *n)
     if (n == NULL)
         return;
     dist_proc_free_all(n);
+    dist_spawnables_free(n);
     for (dist_peer *p = n->peers; p != NULL; p = p->next)
         p->state = CONN_DEAD;
     reap(n);

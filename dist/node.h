@@ -220,6 +220,31 @@ int dist_spawn_request(dist_proc *p, const char *node, const char *module,
                        unsigned options, etf_arena *a, etf_term *req_id,
                        dist_error *err);
 
+/* Aliases (erlang:alias/1, OTP 24): a reference, allocated in `a`, that
+ * other processes can send to (dist_send, or `Alias ! Msg` in Erlang:
+ * ALIAS_SEND between nodes) and that delivers to p for as long as it is
+ * active. DIST_ALIAS_EXPLICIT: until dist_unalias or p's end;
+ * DIST_ALIAS_REPLY: also ends when the first message sent through it
+ * arrives. A message to an alias that has ended is dropped. */
+enum dist_alias_mode { DIST_ALIAS_EXPLICIT, DIST_ALIAS_REPLY };
+int dist_alias(dist_proc *p, enum dist_alias_mode mode, etf_arena *a,
+               etf_term *alias, dist_error *err);
+
+/* Ends p's alias `alias` (erlang:unalias/1): 1 if it was one of p's
+ * active aliases, 0 if not. */
+int dist_unalias(dist_proc *p, const etf_term *alias);
+
+/* Lets other nodes spawn Module:Function/Arity on ours (erlang:spawn/4,
+ * spawn_link/4, spawn_monitor/4, spawn_request/5; arity -1: any): each
+ * request makes a new process that runs `handler` with `arg`, linked to
+ * or monitored by the requester as its options say. The arguments, if
+ * the arity is not 0, are its first message (a list; the sender is the
+ * requester). Requests for functions not registered are answered
+ * `notsup`: a C node runs no Erlang code. */
+int dist_node_spawnable(dist_node *n, const char *module,
+                        const char *function, int arity,
+                        dist_handler handler, void *arg, dist_error *err);
+
 /* A new reference of our node, allocated in `a`. */
 etf_term dist_make_ref_node(dist_node *n, etf_arena *a);
 

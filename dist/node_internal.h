@@ -71,6 +71,23 @@ typedef struct dist_mon {
     char peer[HS_MAX_NAME + 1];   /* the node on the other side */
 } dist_mon;
 
+/* A function other nodes may spawn on ours (spawn.c). */
+typedef struct dist_spawnable {
+    struct dist_spawnable *next;
+    char module[ETF_MAX_ATOM_BYTES + 1], function[ETF_MAX_ATOM_BYTES + 1];
+    int arity;                    /* -1: any */
+    dist_handler handler;
+    void *arg;
+} dist_spawnable;
+
+/* An active alias of one of our processes (alias.c). */
+typedef struct dist_alias_entry {
+    struct dist_alias_entry *next;
+    dist_key ref;                 /* the alias */
+    dist_proc *proc;              /* its process */
+    int reply;                    /* ends with the first message through it */
+} dist_alias_entry;
+
 struct dist_proc {
     dist_proc *next;
     dist_node *node;
@@ -109,6 +126,8 @@ struct dist_node {
     dist_peer *peers;
     dist_proc *procs;
     dist_mon *mons;
+    dist_alias_entry *aliases;
+    dist_spawnable *spawnables;
     uint32_t next_pid, next_ref;
     uint64_t next_unlink_id;
     int stop;
@@ -136,6 +155,8 @@ int dist_node_poll(dist_node *n, int timeout_ms, dist_error *err);
 
 /* proc.c */
 int dist_is_local_pid(const dist_node *n, const etf_term *t);
+/* t is a reference of our node (this incarnation): maybe an alias. */
+int dist_is_local_ref(const dist_node *n, const etf_term *t);
 dist_proc *dist_proc_by_pid(dist_node *n, const etf_term *pid);
 dist_proc *dist_proc_by_name(dist_node *n, const char *name, size_t len);
 /* Gives a message (terms in `a`, which the message takes over) to p:
@@ -152,6 +173,20 @@ int dist_link_add(dist_proc *p, const etf_term *pid);
 void dist_mon_free(dist_mon *m);
 /* A monitor of ours on a remote process ended: 'DOWN' to the watcher. */
 void dist_mon_down(dist_node *n, dist_mon *m, const etf_term *reason);
+
+/* alias.c */
+/* The process a message to `ref` goes to: the owner of the active alias
+ * `ref`, or NULL. A DIST_ALIAS_REPLY alias ends here. */
+dist_proc *dist_alias_target(dist_node *n, const etf_term *ref);
+/* Ends every alias of p (p ended). */
+void dist_alias_drop_proc(dist_node *n, const dist_proc *p);
+
+/* spawn.c */
+/* Answers a SPAWN_REQUEST(_TT) `c` with arguments `args` (in `a`, which
+ * a new process takes over with its first message). */
+void dist_spawn_in(dist_peer *p, const dist_ctl *c, const etf_term *args,
+                   etf_arena *a);
+void dist_spawnables_free(dist_node *n);
 
 /* net_kernel.c: the handler of our net_kernel process. */
 void dist_net_kernel(dist_proc *p, const dist_message *m, void *arg);

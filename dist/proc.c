@@ -7,7 +7,8 @@
  * the connection to it (dist/control.h names them):
  *
  *   dist_send           SEND_SENDER {22, From, To} + Msg (SEND without
- *                       DFLAG_SEND_SENDER); ALIAS_SEND to an alias
+ *                       DFLAG_SEND_SENDER); ALIAS_SEND {33, From, Alias}
+ *                       + Msg to an alias (ours are made in alias.c)
  *   dist_send_named     REG_SEND {6, From, '', Name} + Msg
  *   dist_link           LINK {1, From, To}
  *   dist_unlink         UNLINK_ID {35, Id, From, To}; the peer answers
@@ -118,6 +119,12 @@ int dist_is_local_pid(const dist_node *n, const etf_term *t)
 {
     return t->type == ETF_PID && atom_eq(&t->u.pid->node, &n->name_atom) &&
            t->u.pid->creation == n->creation;
+}
+
+int dist_is_local_ref(const dist_node *n, const etf_term *t)
+{
+    return t->type == ETF_REF && atom_eq(&t->u.ref->node, &n->name_atom) &&
+           t->u.ref->creation == n->creation;
 }
 
 dist_proc *dist_proc_by_pid(dist_node *n, const etf_term *pid)
@@ -233,10 +240,12 @@ int dist_send(dist_proc *from, const etf_term *to, const etf_term *msg,
     if (to->type != ETF_PID && to->type != ETF_REF)
         return dist_fail(err, DIST_ERR_USAGE,
                          "a message goes to a pid or an alias");
-    if (to->type == ETF_PID && dist_is_local_pid(n, to)) {
-        dist_proc *p = dist_proc_by_pid(n, to);
+    if (dist_is_local_pid(n, to) || dist_is_local_ref(n, to)) {
+        dist_proc *p = to->type == ETF_PID ? dist_proc_by_pid(n, to)
+                                           : dist_alias_target(n, to);
         if (p == NULL)
-            return 0; /* to a process that is gone: dropped, as in Erlang */
+            return 0; /* to a process or an alias that is gone: dropped,
+                         as in Erlang */
         etf_arena a;
         etf_arena_init(&a);
         etf_term copy;
@@ -802,6 +811,7 @@ static void proc_end(dist_proc *p, const etf_term *reason)
     etf_term normal = etf_atom_z("normal");
     p->dead = 1;
     p->regname[0] = 0;
+    dist_alias_drop_proc(p->node, p);
     exit_signals(p, reason ? reason : &normal);
 }
 
@@ -821,6 +831,7 @@ static void proc_free(dist_proc *p)
     while (p->nlinks > 0)
         dist_link_remove(p, p->nlinks - 1);
     free(p->links);
+    dist_alias_drop_proc(n, p);
     dist_key_free(&p->group_leader);
     dist_key_free(&p->key);
     free(p);

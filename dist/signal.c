@@ -166,18 +166,6 @@ static void got_group_leader(dist_peer *p, const dist_ctl *c)
     dist_key_make(&c->from, &proc->group_leader);
 }
 
-/* A node asks us to spawn M:F(Args): a C node has no code to run. */
-static void got_spawn_request(dist_peer *p, const dist_ctl *c)
-{
-    dist_ctl r = {0};
-    r.op = DOP_SPAWN_REPLY;
-    r.ref = c->ref;
-    r.to = c->from;
-    r.spawn_flags = 0;
-    r.result = etf_atom_z("notsup");
-    reply(p, &r, NULL);
-}
-
 /* {spawn_reply, ReqId, ok, Pid} or {spawn_reply, ReqId, error, Reason},
  * as erlang:spawn_request/5 delivers it; the link and the monitor the
  * flags say were set up become ours. */
@@ -215,17 +203,25 @@ static void got_spawn_reply(dist_peer *p, const dist_ctl *c, etf_arena *a)
     dist_deliver(proc, a, &t, NULL);
 }
 
+/* The process a signal is for: a pid, a registered name, or an alias
+ * (ALIAS_SEND, and ALTACT_SIG_SEND's targets). NULL if there is none
+ * (any more). */
+static dist_proc *target(dist_node *n, const etf_term *to)
+{
+    switch (to->type) {
+    case ETF_PID: return dist_proc_by_pid(n, to);
+    case ETF_ATOM: return dist_proc_by_name(n, to->u.atom, to->n);
+    case ETF_REF: return dist_alias_target(n, to);
+    default: return NULL;
+    }
+}
+
 /* A message for one of our processes. */
 static void got_message(dist_peer *p, etf_arena *a, const etf_term *to,
                         const etf_term *from, const etf_term *msg)
 {
     dist_node *n = p->node;
-    dist_proc *proc = NULL;
-    if (to->type == ETF_PID)
-        proc = dist_proc_by_pid(n, to);
-    else if (to->type == ETF_ATOM)
-        proc = dist_proc_by_name(n, to->u.atom, to->n);
-    /* An alias (a reference): edist makes none, so none is active. */
+    dist_proc *proc = target(n, to);
     if (proc == NULL) {
         dist_node_tracef(n, "dist: message from %s for no process of ours: "
                          "dropped", p->name);
@@ -316,20 +312,14 @@ int dist_signal_in(dist_peer *p, etf_arena *a, const dist_msg *m,
         got_group_leader(p, &c);
         break;
     case DOP_SPAWN_REQUEST: case DOP_SPAWN_REQUEST_TT:
-        got_spawn_request(p, &c);
+        dist_spawn_in(p, &c, payload, a);
         break;
     case DOP_SPAWN_REPLY: case DOP_SPAWN_REPLY_TT:
         got_spawn_reply(p, &c, a);
         break;
     case DOP_ALTACT_SIG_SEND:
         if (c.altact_flags & ERTS_DOP_ALTACT_SIG_FLG_EXIT) {
-            dist_proc *proc = c.to.type == ETF_PID
-                                  ? dist_proc_by_pid(n, &c.to)
-                                  : c.to.type == ETF_ATOM
-                                        ? dist_proc_by_name(
-                                              n, c.to.u.atom,
-                                              c.to.n)
-                                        : NULL;
+            dist_proc *proc = target(n, &c.to);
             if (proc != NULL && payload != NULL)
                 dist_exit_signal(proc, &c.from, payload, 0);
         } else {

@@ -105,27 +105,26 @@ uint64_t hs_flags_expand(uint64_t flags);
  * ------------------------------------------------------------------- */
 
 /* edist is a hidden node (no DFLAG_PUBLISHED: it shows up only in
- * nodes(hidden), and global name registration leaves it alone). Today it
- * must do what `edist ping` needs: the handshake, ticks, one REG_SEND to
- * net_kernel and the reply. So it offers exactly what every release from
- * 26 to 29 refuses to do without (DFLAG_DIST_MANDATORY, which includes the
- * OTP 25 set) and the digest bit that says so in one flag:
+ * nodes(hidden), and global name registration leaves it alone). The
+ * handshake layer alone offers exactly what every release from 26 to 29
+ * refuses to do without (DFLAG_DIST_MANDATORY, which includes the OTP 25
+ * set) and the digest bit that says so in one flag:
  *
  *   DFLAG_DIST_MANDATORY | DFLAG_MANDATORY_25_DIGEST  =  0x407070f94
  *
- * The mandatory flags are promises about terms (etf/ decodes every tag
- * they enable) and the UNLINK_ID link protocol (a peer sends UNLINK_ID
- * only for a link edist made, and edist makes none yet).
+ * That is enough for `edist ping` (the handshake, ticks, one REG_SEND to
+ * net_kernel and its reply). The mandatory flags are promises about terms
+ * (etf/ decodes every tag they enable) and the UNLINK_ID link protocol.
  *
- * Deferred to the full channel (the next issue), each because it obliges
- * edist to handle something the peer would then send or expect:
- *   DIST_MONITOR, DIST_MONITOR_NAME  monitor signals (erpc, io)
- *   SPAWN                            SPAWN_REQUEST / SPAWN_REPLY (rpc)
+ * The node runtime (dist/node.c, NODE_FLAGS) adds what it implements on
+ * top, each flag because edist handles what the peer then sends:
+ *   DIST_MONITOR, DIST_MONITOR_NAME  monitor signals
+ *   SPAWN                            SPAWN_REQUEST / SPAWN_REPLY
  *   EXIT_PAYLOAD                     PAYLOAD_EXIT* for links and monitors
  *   SEND_SENDER                      SEND_SENDER instead of SEND
- *   UNICODE_IO                       modern I/O requests to our group leader
- *   ALIAS, ALTACT_SIG                replies sent to aliases
- *   BIG_SEQTRACE_LABELS, SMALL_ATOM_TAGS   harmless, added with the rest
+ *   ALIAS, ALTACT_SIG                messages to aliases; OTP 28's
+ *                                    alternative signals
+ *   SMALL_ATOM_TAGS                  harmless
  *   FRAGMENTS, DIST_HDR_ATOM_CACHE   the distribution header; without them
  *                                    messages come in pass-through form
  * DFLAG_NAME_ME is added by the handshake itself when edist asks for a

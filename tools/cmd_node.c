@@ -12,6 +12,9 @@
  *               dist/node.h has it: dist/net_kernel.c);
  *   echo        sends any {Pid, Term} it gets back to Pid as Term.
  *
+ * Other nodes can also start more echo processes on it, as edist:echo/0
+ * (spawn/4, spawn_link/4, spawn_monitor/4: SPAWN_REQUEST, dist/spawn.c).
+ *
  * It is a way to watch the protocol (with -v, down to the ticks and the
  * flags agreed), and the peer that tests of other implementations can
  * talk to. Ctrl-C or SIGTERM stops it: the connections close, the name
@@ -40,6 +43,12 @@ static const char node_usage[] =
     "    pong\n"
     "    (app@host)2> {echo, 'edist@host'} ! {self(), hello}, flush().\n"
     "    Shell got hello\n"
+    "\n"
+    "More echo processes start on request, as edist:echo/0:\n"
+    "\n"
+    "    (app@host)3> P = spawn('edist@host', edist, echo, []).\n"
+    "    (app@host)4> P ! {self(), hi}, flush().\n"
+    "    Shell got hi\n"
     "\n"
     "Runs until Ctrl-C or SIGTERM.\n"
     "\n"
@@ -173,6 +182,11 @@ int cmd_node(int argc, char **argv, edist_opts *o)
         dist_node_free(n);
         return EXIT_CONNECT;
     }
+    if (dist_node_spawnable(n, "edist", "echo", 0, echo, NULL, &err) != 0) {
+        edist_error("%s", err.message);
+        dist_node_free(n);
+        return dist_exit_code(&err);
+    }
     if (dist_node_listen(n, o->port, 1, 0, &err) != 0) {
         /* No EPMD here: a node cannot be found without one. */
         edist_error("%s%s", err.message,
@@ -184,8 +198,9 @@ int cmd_node(int argc, char **argv, edist_opts *o)
         return dist_exit_code(&err);
     }
     dist_node_watch(n, watch, &out);
-    printf("* node %s up on port %u; processes: echo, net_kernel; Ctrl-C "
-           "stops it\n", name.full, dist_node_port(n));
+    printf("* node %s up on port %u; processes: echo, net_kernel; "
+           "spawnable: edist:echo/0; Ctrl-C stops it\n", name.full,
+           dist_node_port(n));
     fflush(stdout);
 
     struct sigaction sa = {0};

@@ -26,7 +26,16 @@
  *   {From, {blast, N, Size}}    sends From N binaries of Size bytes, the
  *                               i-th (from 0) all bytes i rem 251, as fast
  *                               as the connection takes them: {blast, ok}
+ *   {From, {alias, Mode}}       an alias of ctl (Mode explicit or reply):
+ *                               {alias, Alias}; commands sent through it
+ *                               work as through ctl's pid or name
+ *   {From, {unalias, Alias}}    ends it: {unalias, true | false}
+ *   {From, {echo, Term}}        {echo, Term}
  *   {From, stop}                exits 0
+ *
+ * Other nodes may spawn node_peer:print/N (any N): a process that prints
+ * each message it gets, its arguments first, as "spawned got TERM from
+ * PID".
  *
  * Every other message ctl gets ({'EXIT', ...}, {'DOWN', ...},
  * {spawn_reply, ...}) is printed on stdout as "got TERM", and so are the
@@ -56,6 +65,24 @@ static void print_term(const char *prefix, const etf_term *t)
     etf_buf_release(&b);
 }
 
+/* node_peer:print/N, spawned by other nodes. */
+static void print_handler(dist_proc *p, const dist_message *m, void *arg)
+{
+    (void)p;
+    (void)arg;
+    etf_buf b = {0}, f = {0};
+    etf_print_opts po = {0};
+    po.format = ETF_FORMAT_ERLANG;
+    etf_print(&m->msg, &po, &b);
+    if (m->from.type != 0)
+        etf_print(&m->from, &po, &f);
+    printf("spawned got %s from %s\n", b.data ? (const char *)b.data : "?",
+           f.data ? (const char *)f.data : "-");
+    fflush(stdout);
+    etf_buf_release(&b);
+    etf_buf_release(&f);
+}
+
 #define MAX_VICTIMS 64
 
 int main(int argc, char **argv)
@@ -79,6 +106,11 @@ int main(int argc, char **argv)
         return 3;
     }
     dist_proc *ctl = dist_proc_new(n, "ctl");
+    if (dist_node_spawnable(n, "node_peer", "print", -1, print_handler, NULL,
+                            &err) != 0) {
+        fprintf(stderr, "node_peer: %s\n", err.message);
+        return 3;
+    }
     dist_proc *victims[MAX_VICTIMS];
     int nvictims = 0;
     printf("ready\n");
@@ -157,6 +189,15 @@ int main(int argc, char **argv)
             }
             fail = dist_spawn_request(ctl, node, mod, fun, &cmd->u.elems[3],
                                       opts, &a, &result, &err);
+        } else if (etf_atom_is(&name, "alias") && arg != NULL) {
+            enum dist_alias_mode mode = etf_atom_is(arg, "reply")
+                                            ? DIST_ALIAS_REPLY
+                                            : DIST_ALIAS_EXPLICIT;
+            fail = dist_alias(ctl, mode, &a, &result, &err);
+        } else if (etf_atom_is(&name, "unalias") && arg != NULL) {
+            result = etf_atom_z(dist_unalias(ctl, arg) ? "true" : "false");
+        } else if (etf_atom_is(&name, "echo") && arg != NULL) {
+            result = *arg;
         } else if (etf_atom_is(&name, "hold") && arg != NULL &&
                    arg->type == ETF_INTEGER && arg->u.i > 0 &&
                    arg->u.i <= 1000) {
