@@ -50,17 +50,32 @@ columns() -> [beam, ei, edist].
 
 small() -> {ok, 42, <<"abc">>, [1, 2, 3]}.
 
+%% A message that is mostly atoms: an Ecto-style Elixir struct, as Elixir
+%% nodes send them all day. Not in the default rows; DIST_PAYLOADS=atoms
+%% (bench/README.md: what the send atom cache is worth).
+atoms() ->
+    User = 'Elixir.MyApp.Accounts.User',
+    #{'__struct__' => User, id => 42, name => <<"Ada">>,
+      email => <<"ada@example.com">>, role => admin, status => active,
+      confirmed => true, locale => en, plan => pro, updated_at => nil,
+      inserted_at => {{2026, 11, 25}, {12, 0, 0}},
+      '__meta__' => #{'__struct__' => 'Elixir.Ecto.Schema.Metadata',
+                      state => loaded, source => <<"users">>, prefix => nil,
+                      context => nil, schema => User}}.
+
 payloads() ->
     [{"small", small()},
      {"1 KiB", payload(1024)},
      {"64 KiB", payload(65536)},
-     {"1 MiB", payload(1048576)}].
+     {"1 MiB", payload(1048576)},
+     {"atoms", atoms()}].
 
-%% DIST_PAYLOADS=small,64KiB (say) in the environment: only those rows.
+%% DIST_PAYLOADS=small,64KiB (say) in the environment: only those rows;
+%% by default all but "atoms".
 selected(Payloads) ->
     case os:getenv("DIST_PAYLOADS") of
         false ->
-            Payloads;
+            [P || {Name, _} = P <- Payloads, Name =/= "atoms"];
         Names ->
             Want = string:lexemes(Names, ","),
             [P || {Name, _} = P <- Payloads,

@@ -40,6 +40,10 @@ int main(int argc, char **argv)
     o.name = argv[3];
     o.cookie = argv[2];
     o.epmd_port = epmd_port;
+    /* DIST_PLAIN_ATOMS=1: no atom-cache refs in what we send, to measure
+     * what the cache is worth (bench/README.md). */
+    const char *plain = getenv("DIST_PLAIN_ATOMS");
+    o.plain_atoms = plain != NULL && strcmp(plain, "1") == 0;
     dist_node *n;
     dist_error err;
     if (dist_node_new(&o, &n, &err) != 0)

@@ -63,6 +63,7 @@ int dist_channel_init(dist_channel *ch, uint64_t flags, dist_error *err)
     ch->flags = flags;
     dist_frag_init(&ch->frags);
     etf_arena_init(&ch->names);
+    dist_atom_out_init(&ch->out_cache);
     return 0;
 }
 
@@ -70,6 +71,8 @@ void dist_channel_release(dist_channel *ch)
 {
     ch->placing = NULL;
     dist_atom_cache_release(&ch->in_cache);
+    dist_atom_out_release(&ch->out_cache);
+    etf_buf_release(&ch->head);
     dist_frag_release(&ch->frags);
     etf_arena_release(&ch->names);
 }
@@ -381,26 +384,27 @@ int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* Writes the 4-byte length of the packet that starts at out[start]. */
 /* The message just encoded as one 131,68 packet at out[start...] (its
- * length, 131, 68, 0, then the control message's ctl_len bytes and the
- * payload's) is cut, where it lies, into fragments the way OTP 25 to 29
- * cut theirs (seen on the wire, tests/unit/test_dist_channel.c): the
- * message's bytes in pieces of DIST_FRAGMENT_SIZE, the first behind the
- * first fragment's header (so it holds the whole control message: erts
- * never makes one as large as a fragment), each later one behind a
- * continuation's header.
+ * length, 131, 68, the AtomCacheRefs part of atoms bytes, then the
+ * control message's ctl_len bytes and the payload's) is cut, where it
+ * lies, into fragments the way OTP 25 to 29 cut theirs (seen on the wire,
+ * tests/unit/test_dist_channel.c): the message's bytes in pieces of
+ * DIST_FRAGMENT_SIZE, the first behind the first fragment's header (so it
+ * holds the whole control message: erts never makes one as large as a
+ * fragment), each later one behind a continuation's header. The first
+ * fragment's header keeps the atom-cache refs: they are the message's.
  *
- * Each header is longer than the 7 bytes it replaces, so the pieces move
+ * Each header is longer than the one it replaces, so the pieces move
  * toward the end of the buffer, the last piece first: every byte is moved
  * once, and never over one not yet moved. */
-static int cut_in_place(size_t start, size_t ctl_len, uint64_t seq_id,
-                        etf_buf *out, dist_error *err)
+static int cut_in_place(size_t start, size_t atoms, size_t ctl_len,
+                        uint64_t seq_id, etf_buf *out, dist_error *err)
 {
-    enum { OLD_HEAD = 4 + 3,                              /* len 131 68 0 */
-           FIRST_HEAD = 4 + DIST_FRAGMENT_HEADER_SIZE + 1, /* ... 69 .. 0 */
-           CONT_HEAD = 4 + DIST_FRAGMENT_HEADER_SIZE };    /* ... 70 .. */
-    size_t data_len = out->len - start - OLD_HEAD;
+    /* len 131 68 atoms...  ->  len 131 69 SequenceId FragmentId atoms... */
+    const size_t old_head = 4 + 2 + atoms,
+                 first_head = 4 + DIST_FRAGMENT_HEADER_SIZE + atoms,
+                 cont_head = 4 + DIST_FRAGMENT_HEADER_SIZE; /* ... 70 .. */
+    size_t data_len = out->len - start - old_head;
     /* The first piece: the control message and the payload's start. */
     size_t first = ctl_len < DIST_FRAGMENT_SIZE ? DIST_FRAGMENT_SIZE
                                                 : ctl_len;
@@ -408,13 +412,13 @@ static int cut_in_place(size_t start, size_t ctl_len, uint64_t seq_id,
         first = data_len;
     uint64_t count = 1 + (data_len - first + DIST_FRAGMENT_SIZE - 1) /
                              DIST_FRAGMENT_SIZE;
-    size_t grow = (FIRST_HEAD - OLD_HEAD) + (size_t)(count - 1) * CONT_HEAD;
+    size_t grow = (first_head - old_head) + (size_t)(count - 1) * cont_head;
     if (etf_buf_reserve(out, grow) != 0) {
         out->len = start;
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
     }
-    uint8_t *src = out->data + start + OLD_HEAD; /* the message's bytes */
-    uint8_t *dst = out->data + start + FIRST_HEAD;
+    uint8_t *src = out->data + start + old_head; /* the message's bytes */
+    uint8_t *dst = out->data + start + first_head;
 
     /* Piece i (i >= 1) starts at first + (i - 1) * DIST_FRAGMENT_SIZE in
      * the message and goes behind i continuation headers. */
@@ -422,9 +426,9 @@ static int cut_in_place(size_t start, size_t ctl_len, uint64_t seq_id,
         size_t off = first + (size_t)(i - 1) * DIST_FRAGMENT_SIZE;
         size_t n = data_len - off < DIST_FRAGMENT_SIZE ? data_len - off
                                                        : DIST_FRAGMENT_SIZE;
-        uint8_t *to = dst + off + (size_t)i * CONT_HEAD;
+        uint8_t *to = dst + off + (size_t)i * cont_head;
         memmove(to, src + off, n);
-        uint8_t *h = to - CONT_HEAD;
+        uint8_t *h = to - cont_head;
         put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + n));
         h[4] = ETF_VERSION_MAGIC;
         h[5] = DIST_FRAG_CONT;
@@ -433,12 +437,12 @@ static int cut_in_place(size_t start, size_t ctl_len, uint64_t seq_id,
     }
     memmove(dst, src, first);
     uint8_t *h = out->data + start;
-    put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + 1 + first));
+    memmove(h + 4 + DIST_FRAGMENT_HEADER_SIZE, h + 6, atoms);
+    put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + atoms + first));
     h[4] = ETF_VERSION_MAGIC;
     h[5] = DIST_FRAG_HEADER;
     put64(h + 6, seq_id);
     put64(h + 14, count);
-    h[22] = 0; /* no atom-cache refs */
     out->len += grow;
     return 0;
 }
@@ -450,29 +454,46 @@ int dist_channel_send(dist_channel *ch, const etf_term *control,
     if (!(ch->flags & HEADER_FLAGS))
         return dist_msg_encode(control, payload, out, err);
 
-    /* edist never uses the atom cache when it sends, and says so with
-     * NumberOfAtomCacheRefs = 0: keeping a send cache costs a lookup per
-     * atom and state per connection, to save a few bytes per atom on the
-     * links edist runs over (a command talking to one node). The receive
-     * side has to understand the cache all the same: erts uses it toward
-     * us as soon as the flag is agreed. */
-    static const uint8_t head[3] = {ETF_VERSION_MAGIC, DIST_HEADER, 0};
-    size_t start = out->len, ctl_len;
-    if (dist_packet_put(out, head, sizeof head, ETF_ENCODE_NO_VERSION,
-                        control, payload, &ctl_len, err) != 0)
-        return -1;
-    size_t ctl_at = start + 4 + sizeof head;
-    size_t data_len = out->len - ctl_at;
-    if (!(ch->flags & DFLAG_FRAGMENTS) || payload == NULL ||
-        data_len <= DIST_FRAGMENT_SIZE)
-        return 0;
-
-    /* Too large for one fragment: cut it where it lies. */
-    if (seq_id == 0) {
-        out->len = start;
-        return dist_fail(err, DIST_ERR_USAGE,
-                         "a fragmented message needs a SequenceId other "
-                         "than 0");
+    /* The header: 131, 68 and the atom-cache refs of this message (just
+     * NumberOfAtomCacheRefs = 0 without DFLAG_DIST_HDR_ATOM_CACHE). The
+     * texts of new entries are UTF-8, which a peer without
+     * DFLAG_UTF8_ATOMS (mandatory since OTP 23) would read as Latin-1:
+     * no refs for it. */
+    dist_atom_out *cache = &ch->out_cache;
+    const etf_atom_index ix = {dist_atom_out_index, cache};
+    int cached = (ch->flags & DFLAG_DIST_HDR_ATOM_CACHE) &&
+                 (ch->flags & DFLAG_UTF8_ATOMS) && !ch->plain_atoms;
+    if (cached) {
+        dist_atom_out_collect(cache, control);
+        dist_atom_out_collect(cache, payload);
     }
-    return cut_in_place(start, ctl_len, seq_id, out, err);
+    size_t atoms = dist_atom_out_header_len(cache);
+    ch->head.len = 0;
+    if (etf_buf_reserve(&ch->head, 2 + atoms) != 0) {
+        dist_atom_out_done(cache, 0);
+        return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
+    }
+    ch->head.data[0] = ETF_VERSION_MAGIC;
+    ch->head.data[1] = DIST_HEADER;
+    dist_atom_out_header(cache, ch->head.data + 2);
+
+    size_t start = out->len, ctl_len;
+    int r = dist_packet_put(out, ch->head.data, 2 + atoms,
+                            ETF_ENCODE_NO_VERSION, cached ? &ix : NULL,
+                            control, payload, &ctl_len, err);
+    size_t data_len = out->len - (start + 4 + 2 + atoms);
+    if (r == 0 && (ch->flags & DFLAG_FRAGMENTS) && payload != NULL &&
+        data_len > DIST_FRAGMENT_SIZE) {
+        /* Too large for one fragment: cut it where it lies. */
+        if (seq_id == 0) {
+            out->len = start;
+            r = dist_fail(err, DIST_ERR_USAGE, "a fragmented message needs "
+                          "a SequenceId other than 0");
+        } else {
+            r = cut_in_place(start, atoms, ctl_len, seq_id, out, err);
+        }
+    }
+    /* Only a message that is in `out` tells the peer its new entries. */
+    dist_atom_out_done(cache, r == 0);
+    return r;
 }

@@ -70,18 +70,21 @@
  * sequences may interleave. The details are in dist/fragments.c.
  *
  * What edist sends: pass-through when neither flag was agreed, else a
- * header with no atom-cache refs (131, 68, 0), and fragments of
+ * header with the message's atoms as atom-cache refs (with
+ * DFLAG_DIST_HDR_ATOM_CACHE: dist/atom_cache_send.c; bench/README.md
+ * says what that is worth) or none (131, 68, 0), and fragments of
  * DIST_FRAGMENT_SIZE when DFLAG_FRAGMENTS was agreed and the message is
  * larger than that. It receives everything above.
  *
  * Memory
  * ------
- * A dist_channel is a plain struct (about 33 KB: the receive cache is
- * 2048 slots) that the caller allocates or embeds and frees with
- * dist_channel_release. The channel allocates the atom names in its cache
- * (at most 2048 atoms of 1020 bytes), the messages not complete yet
- * (bounded by dist_frag_table's limits), and scratch space for the atoms
- * of the last first fragment. Terms that dist_channel_recv returns live
+ * A dist_channel is a plain struct (about 70 KB: the receive and send
+ * caches are 2048 slots each) that the caller allocates or embeds and
+ * frees with dist_channel_release. The channel allocates the atom names
+ * in its caches (at most 2048 atoms of 1020 bytes each way), the
+ * messages not complete yet (bounded by dist_frag_table's limits), and
+ * scratch space for the atoms of the last first fragment and for a
+ * header it sends. Terms that dist_channel_recv returns live
  * in the caller's arena; a message it sends is written, and cut into
  * fragments, in the caller's buffer. No global state: one channel per
  * connection.
@@ -156,6 +159,20 @@ typedef struct dist_atom_cache {
     dist_atom_slot slot[DIST_ATOM_CACHE_SIZE];
 } dist_atom_cache;
 
+/* The send atom cache (atom_cache_send.c): the atoms we told the peer to
+ * keep, slot by slot, and the refs of the message being encoded. */
+typedef struct dist_atom_out {
+    dist_atom_slot slot[DIST_ATOM_CACHE_SIZE];
+    int16_t ref_of[DIST_ATOM_CACHE_SIZE]; /* this message: the ref that
+                                             uses slot s, or -1 */
+    uint16_t used[DIST_MAX_ATOM_CACHE_REFS]; /* ref i's slot */
+    uint8_t fresh[DIST_MAX_ATOM_CACHE_REFS]; /* ref i is a new entry */
+    size_t n;                                /* refs of this message */
+} dist_atom_out;
+
+/* Terms of a message that dist_atom_out_collect looks at for atoms. */
+#define DIST_ATOM_WALK 1024
+
 /* A message whose fragments are arriving. */
 typedef struct dist_frag_seq {
     uint64_t seq_id;
@@ -192,6 +209,11 @@ typedef struct dist_frag_table {
 typedef struct dist_channel {
     uint64_t flags;            /* agreed in the handshake */
     dist_atom_cache in_cache;  /* what the peer stored for its messages */
+    dist_atom_out out_cache;   /* what we told the peer to store */
+    etf_buf head;              /* send: scratch for a header's bytes */
+    int plain_atoms;           /* send: no atom-cache refs, even with
+                                  DFLAG_DIST_HDR_ATOM_CACHE (a caller may
+                                  set it after dist_channel_init) */
     dist_frag_table frags;     /* its fragmented messages in progress */
     etf_arena names;           /* recv: a first fragment's atoms, until
                                   dist_frag_keep_refs copies them */
@@ -324,6 +346,22 @@ int dist_atom_cache_read(dist_atom_cache *cache, uint64_t flags,
 
 /* Empties every slot and frees the names. */
 void dist_atom_cache_release(dist_atom_cache *cache);
+
+/* The send atom cache, around the encoding of each message (the steps
+ * are explained at the top of atom_cache_send.c). init: empty, as the
+ * peer's receive cache starts; release: frees the names. collect: gives
+ * the atoms of t (a control message or a payload; NULL: none) refs of
+ * this message. index: for etf_atom_index, with the cache as arg.
+ * header_len / header: the AtomCacheRefs part of the header, from
+ * NumberOfAtomCacheRefs on (1 byte, 0, when there are no refs). done:
+ * ends the message; sent 0 forgets the new entries it made. */
+void dist_atom_out_init(dist_atom_out *c);
+void dist_atom_out_release(dist_atom_out *c);
+void dist_atom_out_collect(dist_atom_out *c, const etf_term *t);
+int dist_atom_out_index(void *arg, const char *name, size_t len);
+size_t dist_atom_out_header_len(const dist_atom_out *c);
+void dist_atom_out_header(const dist_atom_out *c, uint8_t *dst);
+void dist_atom_out_done(dist_atom_out *c, int sent);
 
 /* Sets the limits to their defaults; the table holds nothing. */
 void dist_frag_init(dist_frag_table *t);

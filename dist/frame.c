@@ -260,9 +260,9 @@ int dist_packet_finish(etf_buf *out, size_t start, dist_error *err)
 }
 
 int dist_packet_put(etf_buf *out, const uint8_t *head, size_t head_len,
-                    unsigned etf_flags, const etf_term *control,
-                    const etf_term *payload, size_t *ctl_len,
-                    dist_error *err)
+                    unsigned etf_flags, const etf_atom_index *ix,
+                    const etf_term *control, const etf_term *payload,
+                    size_t *ctl_len, dist_error *err)
 {
     static const uint8_t no_length[4] = {0, 0, 0, 0};
     size_t start = out->len;
@@ -270,11 +270,11 @@ int dist_packet_put(etf_buf *out, const uint8_t *head, size_t head_len,
     etf_buf_append(out, head, head_len);
     size_t ctl_at = out->len;
     etf_error e;
-    int r = etf_encode(control, etf_flags, out, &e);
+    int r = etf_encode_indexed(control, etf_flags, ix, out, &e);
     if (r == 0 && ctl_len != NULL)
         *ctl_len = out->len - ctl_at;
     if (r == 0 && payload != NULL)
-        r = etf_encode(payload, etf_flags, out, &e);
+        r = etf_encode_indexed(payload, etf_flags, ix, out, &e);
     if (r != 0) {
         out->len = start;
         return dist_fail(err, e.code == ETF_ERR_NOMEM ? DIST_ERR_NOMEM
@@ -292,6 +292,6 @@ int dist_msg_encode(const etf_term *control, const etf_term *payload,
                     etf_buf *out, dist_error *err)
 {
     static const uint8_t pass_through = DIST_PASS_THROUGH;
-    return dist_packet_put(out, &pass_through, 1, 0, control, payload, NULL,
-                           err);
+    return dist_packet_put(out, &pass_through, 1, 0, NULL, control, payload,
+                           NULL, err);
 }

@@ -136,6 +136,7 @@ int dist_node_new(const dist_node_opts *o, dist_node **out, dist_error *err)
         n->creation = (uint32_t)getpid() | 1;
     n->ticktime_ms = (o->net_ticktime ? o->net_ticktime : 60) * 1000;
     n->epmd_port = o->epmd_port;
+    n->plain_atoms = o->plain_atoms != 0;
     n->trace = o->trace;
     n->log = o->log;
     n->arg = o->arg;
@@ -462,6 +463,7 @@ static int peer_up(dist_peer *p, const hs_result *r, dist_error *err)
     if (dist_channel_init(&p->ch, r->flags, err) != 0)
         return -1;
     p->ch.frags.pool = n->pool;
+    p->ch.plain_atoms = n->plain_atoms;
     p->ch_ready = 1;
     /* A node we were connected to already has come back ("alive",
      * answered true): the old connection is dead. */

@@ -79,6 +79,10 @@ typedef struct dist_node_opts {
      * down and why, a message refused. NULL: silent. */
     void (*log)(void *arg, const char *line);
     void *arg;              /* for trace and log */
+    /* 1: send every atom in full, never as an atom-cache ref (the peer
+     * may still use the cache toward us). For measuring what the cache
+     * saves (bench/dist), and for testing a peer's decoder both ways. */
+    int plain_atoms;
 } dist_node_opts;
 
 /* Makes a node. It has no connections and listens nowhere yet. Returns 0

@@ -114,6 +114,7 @@ struct dist_node {
     size_t cookie_len;
     unsigned ticktime_ms;
     uint16_t epmd_port;
+    int plain_atoms;              /* dist_node_opts.plain_atoms */
     void (*trace)(void *arg, const char *line);
     void (*log)(void *arg, const char *line);
     void *arg;

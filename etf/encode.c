@@ -40,6 +40,7 @@ typedef struct enc_frame {
 typedef struct encoder {
     etf_buf *out;
     etf_error *err;
+    const etf_atom_index *ix; /* the atom cache's refs, or NULL */
     enc_frame *stack;   /* the caller's small array until it overflows */
     size_t depth, cap;
     int stack_on_heap;  /* stack was malloc'ed: free it at the end */
@@ -68,6 +69,16 @@ static int fail_nomem(encoder *e)
 static int put_atom(encoder *e, const char *name, size_t len)
 {
     uint8_t *p;
+    if (e->ix != NULL) {
+        int i = e->ix->index(e->ix->arg, name, len);
+        if (i >= 0 && i <= 254) {
+            if ((p = room(e, 2)) == NULL)
+                return fail_nomem(e);
+            p[0] = ATOM_CACHE_REF;
+            p[1] = (uint8_t)i;
+            return 0;
+        }
+    }
     if (len <= 255) {
         if ((p = room(e, 2 + len)) == NULL)
             return fail_nomem(e);
@@ -599,8 +610,15 @@ static int compress_tail(etf_buf *out, size_t start, etf_error *err)
 int etf_encode(const etf_term *t, unsigned flags, etf_buf *out,
                etf_error *err)
 {
+    return etf_encode_indexed(t, flags, NULL, out, err);
+}
+
+int etf_encode_indexed(const etf_term *t, unsigned flags,
+                       const etf_atom_index *ix, etf_buf *out,
+                       etf_error *err)
+{
     enc_frame small[SMALL_STACK];
-    encoder e = {out, err, small, 0, SMALL_STACK, 0};
+    encoder e = {out, err, ix, small, 0, SMALL_STACK, 0};
     size_t start = out->len;
     if (!(flags & ETF_ENCODE_NO_VERSION))
         etf_buf_putc(out, (char)ETF_VERSION_MAGIC);

@@ -345,6 +345,19 @@ int etf_decode_term(const uint8_t *buf, size_t len,
 int etf_encode(const etf_term *t, unsigned flags, etf_buf *out,
                etf_error *err);
 
+/* The same, with atoms that a distribution header's atom cache carries
+ * (dist/atom_cache_send.c): for each atom it is about to write, the
+ * encoder calls ix->index; a result from 0 to 254 makes it write
+ * ATOM_CACHE_REF with that index instead of the atom, -1 the atom
+ * itself. ix NULL: etf_encode. */
+typedef struct etf_atom_index {
+    int (*index)(void *arg, const char *name, size_t len);
+    void *arg;
+} etf_atom_index;
+int etf_encode_indexed(const etf_term *t, unsigned flags,
+                       const etf_atom_index *ix, etf_buf *out,
+                       etf_error *err);
+
 /* ---------------------------------------------------------------------
  * Building terms by hand
  * ------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
  * fuzz_dist_channel.c -- libFuzzer target for the message layer of a
- * connection (dist/channel.c, dist/atom_cache.c, dist/fragments.c, and
- * the pass-through form of dist/frame.c).
+ * connection (dist/channel.c, dist/atom_cache.c, dist/atom_cache_send.c,
+ * dist/fragments.c, and the pass-through form of dist/frame.c).
  *
  * An input is a session: a mode byte, then packets, each behind a 2-byte
  * big-endian length (a packet here is what dist_reader hands out: no
@@ -34,7 +34,9 @@
  *     sequences count;
  *   - a message (1) sent again with dist_channel_send on a channel of the
  *     same flags, and received from those packets on a third channel,
- *     comes back etf_equal, control and payload; its packets are whole
+ *     comes back etf_equal, control and payload (these two channels last
+ *     the whole session, as on a connection, so the send atom cache's
+ *     cached refs are tried as well as its new ones); its packets are whole
  *     (4-byte lengths that add up) and no continuation holds more than
  *     DIST_FRAGMENT_SIZE of the message.
  * Leaks are LeakSanitizer's: every input ends with dist_channel_release.
@@ -162,14 +164,13 @@ static void round_trip_large(uint64_t flags, const dist_msg *m)
     round_trip(flags, &big);
 }
 
+/* The session's sender and receiver of round trips. */
+static dist_channel *rt_tx, *rt_rx;
+
 static void round_trip(uint64_t flags, const dist_msg *m)
 {
-    dist_channel *tx = malloc(sizeof *tx), *rx = malloc(sizeof *rx);
-    if (tx == NULL || rx == NULL)
-        fail("out of memory");
+    dist_channel *tx = rt_tx, *rx = rt_rx;
     dist_error err;
-    dist_channel_init(tx, flags, &err);
-    dist_channel_init(rx, flags, &err);
     etf_buf out = {0};
     const etf_term *payload = m->has_payload ? &m->payload : NULL;
     if (dist_channel_send(tx, &m->control, payload, 1, &out, &err) != 0) {
@@ -195,8 +196,16 @@ static void round_trip(uint64_t flags, const dist_msg *m)
         int r = receive(rx, pkt, len, DIST_FRAGMENT_HEADER_SIZE, &a, &back,
                         &err);
         if (r < 0) {
-            if (err.code == DIST_ERR_NOMEM)
+            if (err.code == DIST_ERR_NOMEM) {
+                /* Out of arena: the rest of the message is not received,
+                 * so the receiver starts again, and so must the sender's
+                 * atom cache. */
+                dist_channel_release(rx);
+                dist_channel_init(rx, flags, &err);
+                dist_channel_release(tx);
+                dist_channel_init(tx, flags, &err);
                 break;
+            }
             fail("what edist sent does not decode: %s", err.message);
         }
         whole = r == 1;
@@ -213,10 +222,6 @@ static void round_trip(uint64_t flags, const dist_msg *m)
     etf_arena_release(&a);
 done:
     etf_buf_release(&out);
-    dist_channel_release(tx);
-    dist_channel_release(rx);
-    free(tx);
-    free(rx);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -234,10 +239,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     placing = (mode & 32) != 0;
     dist_channel *ch = malloc(sizeof *ch);
-    if (ch == NULL)
-        return 0;
+    rt_tx = malloc(sizeof *rt_tx);
+    rt_rx = malloc(sizeof *rt_rx);
+    if (ch == NULL || rt_tx == NULL || rt_rx == NULL)
+        fail("out of memory");
     dist_error err;
     dist_channel_init(ch, flags, &err);
+    dist_channel_init(rt_tx, flags, &err);
+    dist_channel_init(rt_rx, flags, &err);
     if (mode & 8) {
         ch->frags.max_sequences = 3;
         ch->frags.max_message = 4096;
@@ -284,6 +293,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(pkt);
     }
     dist_channel_release(ch);
+    dist_channel_release(rt_tx);
+    dist_channel_release(rt_rx);
     free(ch);
+    free(rt_tx);
+    free(rt_rx);
     return 0;
 }

@@ -2010,6 +2010,143 @@ static size_t round_trip(uint64_t flags, const etf_term *ctl,
     return n;
 }
 
+/* The send atom cache: one sender and one receiver channel kept across
+ * messages, as on a connection. The first message's atoms are new entries
+ * with their text; the same message again only names their slots; every
+ * message decodes back to what was sent. */
+static int send_recv(dist_channel *tx, dist_channel *rx, const etf_term *ctl,
+                     const etf_term *payload, uint64_t seq, etf_buf *out,
+                     etf_arena *a, dist_msg *back)
+{
+    dist_error err;
+    out->len = 0;
+    if (dist_channel_send(tx, ctl, payload, seq, out, &err) != 0)
+        return -1;
+    const uint8_t *pkts[64];
+    size_t lens[64];
+    size_t n = split(out, pkts, lens, 64);
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        r = dist_channel_recv(rx, pkts[i], lens[i], a, back, &err);
+        if (r < 0)
+            fail_msg("recv %zu: %s", i, err.message);
+    }
+    return r;
+}
+
+static void test_send_atom_cache(void **state)
+{
+    (void)state;
+    etf_arena a;
+    etf_arena_init(&a);
+    dist_channel *tx = malloc(sizeof *tx), *rx = malloc(sizeof *rx);
+    dist_error err;
+    dist_channel_init(tx, CAPTURE_FLAGS, &err);
+    dist_channel_init(rx, CAPTURE_FLAGS, &err);
+    etf_buf out = {0};
+    dist_msg m;
+
+    /* {6, from, '', net_kernel} + {from, [net_kernel | from], <<1>>}:
+     * three distinct atoms, 'from' four times. */
+    etf_term ctl = etf_tuple(&a, 4);
+    ctl.u.elems[0] = etf_int(DOP_REG_SEND);
+    ctl.u.elems[1] = etf_atom_z("from");
+    ctl.u.elems[2] = etf_atom_z("");
+    ctl.u.elems[3] = etf_atom_z("net_kernel");
+    etf_term list = etf_list(&a, 1);
+    list.u.elems[0] = etf_atom_z("net_kernel");
+    list.u.elems[1] = etf_atom_z("from");
+    etf_term pl = etf_tuple(&a, 3);
+    pl.u.elems[0] = etf_atom_z("from");
+    pl.u.elems[1] = list;
+    pl.u.elems[2] = etf_binary("\1", 1);
+
+    assert_int_equal(send_recv(tx, rx, &ctl, &pl, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.control, &ctl) && etf_equal(&m.payload, &pl));
+    const uint8_t *p = out.data + 4;
+    assert_int_equal(p[0], 131);
+    assert_int_equal(p[1], DIST_HEADER);
+    assert_int_equal(p[2], 3);              /* NumberOfAtomCacheRefs */
+    assert_int_equal(p[3] & 0x88, 0x88);    /* refs 0 and 1: new */
+    assert_int_equal(p[4] & 0x08, 0x08);    /* ref 2: new */
+    assert_int_equal(p[4] & 0xF0, 0);       /* LongAtoms 0 */
+    size_t first_len = out.len;
+    /* No atom of the terms is written in full. */
+    for (size_t i = 5; i + 1 < out.len; i++)
+        assert_false(p[i] == SMALL_ATOM_UTF8_EXT && p[i + 1] == 4 &&
+                     memcmp(p + i + 2, "from", 4) == 0);
+
+    /* Again: the refs are cached, the packet shorter by the texts and
+     * their lengths: 4 + 0 + 10 + 3 bytes. */
+    assert_int_equal(send_recv(tx, rx, &ctl, &pl, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.control, &ctl) && etf_equal(&m.payload, &pl));
+    p = out.data + 4;
+    assert_int_equal(p[2], 3);
+    assert_int_equal(p[3] & 0x88, 0);
+    assert_int_equal(p[4] & 0x08, 0);
+    assert_int_equal(out.len, first_len - 17);
+
+    /* A fragmented message: the refs travel in its first fragment. */
+    uint8_t *bytes = malloc(200000);
+    for (size_t i = 0; i < 200000; i++)
+        bytes[i] = (uint8_t)i;
+    pl.u.elems[2] = etf_binary(bytes, 200000);
+    assert_int_equal(send_recv(tx, rx, &ctl, &pl, 7, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.control, &ctl) && etf_equal(&m.payload, &pl));
+    p = out.data + 4;
+    assert_int_equal(p[1], DIST_FRAG_HEADER);
+    assert_int_equal(p[DIST_FRAGMENT_HEADER_SIZE], 3);
+
+    /* A message that is not sent (a large one with SequenceId 0) must not
+     * leave its new entries behind: the atom 'fresh' goes as a new entry
+     * in the next message, else the receiver would find its slot empty. */
+    etf_term pl2 = etf_tuple(&a, 2);
+    pl2.u.elems[0] = etf_atom_z("fresh");
+    pl2.u.elems[1] = etf_binary(bytes, 200000);
+    out.len = 0;
+    assert_int_equal(dist_channel_send(tx, &ctl, &pl2, 0, &out, &err), -1);
+    assert_int_equal(out.len, 0);
+    pl2.u.elems[1] = etf_binary(bytes, 10);
+    assert_int_equal(send_recv(tx, rx, &ctl, &pl2, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.payload, &pl2));
+
+    /* An atom of 300 bytes of UTF-8 (150 x U+00FC): LongAtoms, two-byte
+     * lengths. */
+    char longname[300];
+    for (size_t i = 0; i < 300; i += 2) {
+        longname[i] = (char)0xC3;
+        longname[i + 1] = (char)0xBC;
+    }
+    etf_term la = etf_atom_n(longname, 300);
+    assert_int_equal(send_recv(tx, rx, &ctl, &la, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.payload, &la));
+    p = out.data + 4;
+    assert_int_equal(p[2], 4);
+    assert_int_equal(p[5] & 0x0F, 1); /* half-byte 4: LongAtoms */
+
+    /* 400 distinct atoms: 255 refs at most (with the 3 of the control
+     * message), the others written in full; all decode. */
+    etf_term many = etf_tuple(&a, 400);
+    char *names = etf_arena_alloc(&a, 400 * 8);
+    for (int i = 0; i < 400; i++) {
+        int len = snprintf(names + 8 * i, 8, "a%d", i);
+        many.u.elems[i] = etf_atom_n(names + 8 * i, (size_t)len);
+    }
+    assert_int_equal(send_recv(tx, rx, &ctl, &many, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.payload, &many));
+    assert_true(out.data[4 + 2] > 200);
+    assert_int_equal(send_recv(tx, rx, &ctl, &many, 1, &out, &a, &m), 1);
+    assert_true(etf_equal(&m.payload, &many));
+
+    free(bytes);
+    etf_buf_release(&out);
+    dist_channel_release(tx);
+    dist_channel_release(rx);
+    free(tx);
+    free(rx);
+    etf_arena_release(&a);
+}
+
 static void test_send_framings(void **state)
 {
     (void)state;
@@ -2040,8 +2177,10 @@ static void test_send_framings(void **state)
     assert_int_equal(out.len, ref.len);
     assert_memory_equal(out.data, ref.data, ref.len);
 
-    /* The cache: 131, 68, 0 refs, the terms without 131; even 300 KB. */
-    assert_int_equal(round_trip(CAPTURE_FLAGS & ~DFLAG_FRAGMENTS, &ctl,
+    /* The header without atom-cache refs (DFLAG_FRAGMENTS alone): 131, 68,
+     * 0 refs, the terms without 131; even 300 KB. (With refs:
+     * test_send_atom_cache.) */
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &ctl,
                                 &small, 1, &m, &a, &out), 1);
     /* 4 | 131 68 0 | C | P  next to  4 | 112 131 | C | 131 P */
     assert_memory_equal(out.data + 4, "\x83\x44\x00", 3);
@@ -2055,7 +2194,7 @@ static void test_send_framings(void **state)
     assert_true(is_pattern(&m.payload, 300000));
 
     /* Fragments: 24 + 5 + 300000 bytes of message are 5 pieces. */
-    assert_int_equal(round_trip(CAPTURE_FLAGS, &ctl, &big, 0x1234, &m, &a,
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &ctl, &big, 0x1234, &m, &a,
                                 &out), 5);
     assert_true(is_pattern(&m.payload, 300000));
     assert_true(etf_equal(&m.control, &ctl));
@@ -2078,11 +2217,11 @@ static void test_send_framings(void **state)
      * byte: two fragments. A binary is 5 + n bytes. */
     size_t fit = DIST_FRAGMENT_SIZE - ctl_size - 5;
     etf_term edge = etf_binary(bytes, fit);
-    assert_int_equal(round_trip(CAPTURE_FLAGS, &ctl, &edge, 3, &m, &a, &out),
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &ctl, &edge, 3, &m, &a, &out),
                      1);
     assert_int_equal(out.data[5], DIST_HEADER);
     edge = etf_binary(bytes, fit + 1);
-    assert_int_equal(round_trip(CAPTURE_FLAGS, &ctl, &edge, 3, &m, &a, &out),
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &ctl, &edge, 3, &m, &a, &out),
                      2);
     assert_int_equal(split(&out, pkts, lens, 8), 2);
     assert_int_equal(lens[1], DIST_FRAGMENT_HEADER_SIZE + 1);
@@ -2093,14 +2232,14 @@ static void test_send_framings(void **state)
     etf_term fat = etf_tuple(&a, 2);
     fat.u.elems[0] = etf_int(DOP_SEND);
     fat.u.elems[1] = etf_binary(bytes, 100000);
-    assert_int_equal(round_trip(CAPTURE_FLAGS, &fat, &small, 3, &m, &a,
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &fat, &small, 3, &m, &a,
                                 &out), 2);
     assert_int_equal(split(&out, pkts, lens, 8), 2);
     assert_int_equal(lens[0], DIST_FRAGMENT_HEADER_SIZE + 1 + 2 + 2 + 5 +
                                   100000);
     assert_true(etf_equal(&m.control, &fat));
     assert_true(etf_equal(&m.payload, &small));
-    assert_int_equal(round_trip(CAPTURE_FLAGS, &fat, NULL, 3, &m, &a, &out),
+    assert_int_equal(round_trip(FRAG_ONLY_FLAGS, &fat, NULL, 3, &m, &a, &out),
                      1);
     assert_false(m.has_payload);
 
@@ -2152,6 +2291,7 @@ int main(void)
         cmocka_unit_test(test_fragment_errors),
         cmocka_unit_test(test_fragment_limits),
         cmocka_unit_test(test_send_framings),
+        cmocka_unit_test(test_send_atom_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,212 @@
+/*
+ * atom_cache_send.c -- the send atom cache: which atoms of an outgoing
+ * message go as ATOM_CACHE_REF, and the AtomCacheRefs part of its
+ * distribution header (the layout is in atom_cache.c, which reads it).
+ *
+ * The sender decides everything: it picks a slot for each atom, tells
+ * the peer the atom's text the first time (a new entry) and only the
+ * slot afterwards (a cached entry). The peer's receive cache is then a
+ * copy of ours, as long as every header we build reaches it in order.
+ * What it buys: the receiving BEAM turns a cached ref into its atom by
+ * indexing an array instead of hashing the text and looking it up in
+ * its atom table, and the atom takes 2 bytes instead of 2 + its length.
+ * Every message has some: the node names in the pids of its control
+ * message, and usually the tags and keys of its payload.
+ *
+ * Per message, in three steps around the encoder:
+ *
+ *   1. dist_atom_out_collect walks the control message and the payload
+ *      (their first DIST_ATOM_WALK terms: a long list costs nothing past
+ *      that) and gives each distinct atom one of the message's refs, up to
+ *      255 (erts's limit too). Its slot is a hash of its text; an atom
+ *      whose slot another atom of the same message already took is simply
+ *      not cached.
+ *   2. The encoder (etf_encode_indexed) asks dist_atom_out_index for each
+ *      atom it writes: the ref's index if the atom has one, else -1 and
+ *      the atom goes in full.
+ *   3. dist_atom_out_done: the message went out (its new entries stay in
+ *      the cache), or it did not (they are forgotten, since the peer never
+ *      saw them).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/channel.h"
+#include "dist/internal.h"
+
+void dist_atom_out_init(dist_atom_out *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < DIST_ATOM_CACHE_SIZE; i++)
+        c->ref_of[i] = -1;
+}
+
+void dist_atom_out_release(dist_atom_out *c)
+{
+    for (size_t i = 0; i < DIST_ATOM_CACHE_SIZE; i++)
+        free(c->slot[i].name);
+    dist_atom_out_init(c);
+}
+
+/* FNV-1a of the text, folded onto the 2048 slots. */
+static unsigned slot_of(const char *name, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    return (h ^ (h >> 16)) % DIST_ATOM_CACHE_SIZE;
+}
+
+static int holds(const dist_atom_slot *s, const char *name, size_t len)
+{
+    return s->name != NULL && s->len == len && memcmp(s->name, name, len) == 0;
+}
+
+static void add(dist_atom_out *c, const char *name, size_t len)
+{
+    if (c->n == DIST_MAX_ATOM_CACHE_REFS || len > ETF_MAX_ATOM_BYTES)
+        return;
+    unsigned s = slot_of(name, len);
+    if (c->ref_of[s] >= 0)
+        return; /* this atom already, or another one: that one keeps it */
+    dist_atom_slot *slot = &c->slot[s];
+    int fresh = !holds(slot, name, len);
+    if (fresh) {
+        if (slot->cap < len || slot->name == NULL) {
+            size_t cap = len < 32 ? 32 : len;
+            char *p = realloc(slot->name, cap);
+            if (p == NULL)
+                return; /* no memory: this atom goes in full */
+            slot->name = p;
+            slot->cap = (uint16_t)cap;
+        }
+        memcpy(slot->name, name, len);
+        slot->len = (uint16_t)len;
+    }
+    c->ref_of[s] = (int16_t)c->n;
+    c->used[c->n] = (uint16_t)s;
+    c->fresh[c->n] = (uint8_t)fresh;
+    c->n++;
+}
+
+/* The atoms of t and of the terms inside it, while *budget lasts. */
+static void walk(dist_atom_out *c, const etf_term *t, size_t *budget)
+{
+    if (*budget == 0 || c->n == DIST_MAX_ATOM_CACHE_REFS)
+        return;
+    (*budget)--;
+    switch (t->type) {
+    case ETF_ATOM:
+        add(c, t->u.atom, t->n);
+        break;
+    case ETF_PID:
+        add(c, t->u.pid->node.name, t->u.pid->node.len);
+        break;
+    case ETF_PORT:
+        add(c, t->u.port->node.name, t->u.port->node.len);
+        break;
+    case ETF_REF:
+        add(c, t->u.ref->node.name, t->u.ref->node.len);
+        break;
+    case ETF_TUPLE:
+        for (uint32_t i = 0; i < t->n; i++)
+            walk(c, &t->u.elems[i], budget);
+        break;
+    case ETF_LIST: /* the elements, then the tail */
+        for (uint32_t i = 0; i <= t->n; i++)
+            walk(c, &t->u.elems[i], budget);
+        break;
+    case ETF_MAP:
+        for (uint32_t i = 0; i < 2 * t->n; i++)
+            walk(c, &t->u.elems[i], budget);
+        break;
+    case ETF_EXPORT:
+        walk(c, &t->u.elems[0], budget);
+        walk(c, &t->u.elems[1], budget);
+        break;
+    default: /* numbers, binaries, strings; funs and records keep their
+                atoms in full */
+        break;
+    }
+}
+
+void dist_atom_out_collect(dist_atom_out *c, const etf_term *t)
+{
+    size_t budget = DIST_ATOM_WALK;
+    if (t != NULL)
+        walk(c, t, &budget);
+}
+
+int dist_atom_out_index(void *arg, const char *name, size_t len)
+{
+    const dist_atom_out *c = arg;
+    if (c->n == 0 || len > ETF_MAX_ATOM_BYTES)
+        return -1;
+    unsigned s = slot_of(name, len);
+    int i = c->ref_of[s];
+    return i >= 0 && holds(&c->slot[s], name, len) ? i : -1;
+}
+
+/* LongAtoms: a new entry's text is longer than 255 bytes (an atom of
+ * non-Latin characters), so every length takes 2 bytes. */
+static int long_atoms(const dist_atom_out *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->fresh[i] && c->slot[c->used[i]].len > 255)
+            return 1;
+    return 0;
+}
+
+size_t dist_atom_out_header_len(const dist_atom_out *c)
+{
+    if (c->n == 0)
+        return 1;
+    size_t len = 1 + c->n / 2 + 1, lsize = long_atoms(c) ? 2 : 1;
+    for (size_t i = 0; i < c->n; i++)
+        len += 1 + (c->fresh[i] ? lsize + c->slot[c->used[i]].len : 0);
+    return len;
+}
+
+void dist_atom_out_header(const dist_atom_out *c, uint8_t *dst)
+{
+    size_t n = c->n;
+    *dst++ = (uint8_t)n;
+    if (n == 0)
+        return;
+    int la = long_atoms(c);
+    uint8_t *flags = dst;
+    memset(flags, 0, n / 2 + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned nib = (c->fresh[i] ? 8u : 0u) | (c->used[i] / 256u);
+        flags[i / 2] |= (uint8_t)(nib << ((i % 2) * 4));
+    }
+    flags[n / 2] |= (uint8_t)(la << ((n % 2) * 4)); /* half-byte N */
+    dst += n / 2 + 1;
+    for (size_t i = 0; i < n; i++) {
+        const dist_atom_slot *s = &c->slot[c->used[i]];
+        *dst++ = (uint8_t)(c->used[i] % 256);
+        if (!c->fresh[i])
+            continue;
+        if (la)
+            *dst++ = (uint8_t)(s->len >> 8);
+        *dst++ = (uint8_t)s->len;
+        memcpy(dst, s->name, s->len);
+        dst += s->len;
+    }
+}
+
+void dist_atom_out_done(dist_atom_out *c, int sent)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        unsigned s = c->used[i];
+        c->ref_of[s] = -1;
+        if (!sent && c->fresh[i]) {
+            /* The peer never got this text: the slot must not look as if
+             * it had. */
+            free(c->slot[s].name);
+            c->slot[s].name = NULL;
+            c->slot[s].len = c->slot[s].cap = 0;
+        }
+    }
+    c->n = 0;
+}
