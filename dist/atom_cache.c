@@ -147,6 +147,40 @@ static int store_new(dist_atom_slot *slot, uint64_t flags,
     return slot_store(slot, text, len, err);
 }
 
+int dist_atom_cache_span(const uint8_t *pkt, size_t len, size_t pos,
+                         size_t *end)
+{
+    if (pos >= len)
+        return 0;
+    size_t n = pkt[pos++];
+    if (n == 0) {
+        *end = pos;
+        return 1;
+    }
+    if (len - pos < n / 2 + 1)
+        return 0;
+    const uint8_t *fl = pkt + pos;
+    pos += n / 2 + 1;
+    size_t lsize = (flag_nibble(fl, n) & 1) ? 2 : 1;
+    for (size_t i = 0; i < n; i++) {
+        if (pos >= len)
+            return 0;
+        pos++; /* InternalSegmentIndex */
+        if (!(flag_nibble(fl, i) & 8))
+            continue;
+        if (len - pos < lsize)
+            return 0;
+        size_t alen = lsize == 2 ? (size_t)pkt[pos] << 8 | pkt[pos + 1]
+                                 : pkt[pos];
+        pos += lsize;
+        if (len - pos < alen)
+            return 0;
+        pos += alen;
+    }
+    *end = pos;
+    return 1;
+}
+
 int dist_atom_cache_read(dist_atom_cache *cache, uint64_t flags,
                          const uint8_t *pkt, size_t len, size_t *pos,
                          etf_arena *names, const etf_atom **refs,

@@ -69,7 +69,7 @@ int dist_channel_init(dist_channel *ch, uint64_t flags, dist_error *err)
 
 void dist_channel_release(dist_channel *ch)
 {
-    ch->placing = NULL;
+    ch->placing = NULL; /* an opened sequence goes with the table */
     dist_atom_cache_release(&ch->in_cache);
     dist_atom_out_release(&ch->out_cache);
     etf_buf_release(&ch->head);
@@ -178,11 +178,42 @@ static int frag_ids(const dist_channel *ch, const uint8_t *pkt, size_t len,
     return 0;
 }
 
-/* 131, 69, SequenceId, FragmentId, AtomCacheRefs, Control, Payload... */
+/* 131, 69, SequenceId, FragmentId, AtomCacheRefs, Control, Payload...
+ * With `placed` != 0, pkt is the header alone and that many bytes of the
+ * message are in the buffer of `placing` already, the sequence that
+ * dist_channel_place opened for this packet. */
 static int recv_first(dist_channel *ch, const uint8_t *pkt, size_t len,
-                      etf_arena *a, dist_msg *out, dist_error *err)
+                      size_t placed, dist_frag_seq *placing, etf_arena *a,
+                      dist_msg *out, dist_error *err)
 {
     uint64_t seq, count;
+    if (placed != 0) {
+        /* dist_channel_place checked this same header and opened the
+         * sequence; its atom-cache refs are read now, in packet order. */
+        size_t pos = DIST_FRAGMENT_HEADER_SIZE, end;
+        const etf_atom *refs;
+        size_t nrefs;
+        if (placing == NULL || len < DIST_FRAGMENT_HEADER_SIZE ||
+            get64(pkt + 2) != placing->seq_id || placing->len != 0 ||
+            placing->cap < placed ||
+            !dist_atom_cache_span(pkt, len, pos, &end) || end != len) {
+            if (placing != NULL)
+                dist_frag_drop(&ch->frags, placing);
+            return dist_fail(err, DIST_ERR_USAGE,
+                             "a placed first fragment that "
+                             "dist_channel_place did not place");
+        }
+        etf_arena_reset(&ch->names);
+        if (dist_atom_cache_read(&ch->in_cache, ch->flags, pkt, len, &pos,
+                                 &ch->names, &refs, &nrefs, err) != 0 ||
+            dist_frag_keep_refs(&ch->frags, placing, refs, nrefs,
+                                err) != 0) {
+            dist_frag_drop(&ch->frags, placing);
+            return -1;
+        }
+        placing->len = placed;
+        return 0;
+    }
     if (frag_ids(ch, pkt, len, "first fragment", &seq, &count, err) != 0)
         return -1;
     if (dist_frag_find(&ch->frags, seq) != NULL)
@@ -310,13 +341,53 @@ int dist_channel_copies(const dist_channel *ch, const uint8_t *pkt,
            (pkt[1] == DIST_FRAG_HEADER && get64(pkt + 10) != 1);
 }
 
+/* A sequence opened by dist_channel_place for a first fragment whose
+ * packet did not follow: it goes, as if never opened. */
+static void unplace(dist_channel *ch)
+{
+    if (ch->placing != NULL && ch->placing_first)
+        dist_frag_drop(&ch->frags, ch->placing);
+    ch->placing = NULL;
+    ch->placing_first = 0;
+}
+
+/* dist_channel_place for a first fragment (131,69) of several: the
+ * sequence is opened now, with a buffer for the message's bytes. */
+static int place_first(dist_channel *ch, const uint8_t *head, size_t have,
+                       size_t total, size_t *keep, uint8_t **dst)
+{
+    uint64_t seq = get64(head + 2), count = get64(head + 10);
+    size_t end;
+    dist_frag_seq *s;
+    dist_error ignored;
+    if (seq == 0 || count < 2 ||
+        !dist_atom_cache_span(head, have, DIST_FRAGMENT_HEADER_SIZE, &end) ||
+        total - end < DIST_PLACE_MIN ||
+        dist_frag_open(&ch->frags, seq, count, &s, &ignored) != 0)
+        return 0; /* dist_channel_recv will say what is wrong, if anything */
+    if (dist_frag_reserve(&ch->frags, s, total - end, &ignored) != 0) {
+        dist_frag_drop(&ch->frags, s);
+        return 0;
+    }
+    ch->placing = s;
+    ch->placing_first = 1;
+    ch->placing_len = total - end;
+    *keep = end;
+    *dst = s->data;
+    return 1;
+}
+
 int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
                        size_t total, size_t *keep, uint8_t **dst)
 {
-    ch->placing = NULL;
+    unplace(ch);
     if (!(ch->flags & DFLAG_FRAGMENTS) || have < DIST_FRAGMENT_HEADER_SIZE ||
         total < DIST_FRAGMENT_HEADER_SIZE + DIST_PLACE_MIN || have > total ||
-        head[0] != ETF_VERSION_MAGIC || head[1] != DIST_FRAG_CONT)
+        head[0] != ETF_VERSION_MAGIC)
+        return 0;
+    if (head[1] == DIST_FRAG_HEADER)
+        return place_first(ch, head, have, total, keep, dst);
+    if (head[1] != DIST_FRAG_CONT)
         return 0;
     dist_frag_seq *s = dist_frag_find(&ch->frags, get64(head + 2));
     size_t n = total - DIST_FRAGMENT_HEADER_SIZE;
@@ -342,14 +413,20 @@ int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
                              dist_msg *out, dist_error *err)
 {
     /* A placement holds for the one packet that follows it. */
-    const dist_frag_seq *placing = ch->placing;
+    dist_frag_seq *placing = ch->placing;
+    int first = ch->placing_first;
+    if (placed == 0 || placing == NULL || placed != ch->placing_len ||
+        len < 2 || pkt[0] != ETF_VERSION_MAGIC ||
+        pkt[1] != (first ? DIST_FRAG_HEADER : DIST_FRAG_CONT)) {
+        unplace(ch);
+        if (placed != 0)
+            return dist_fail(err, DIST_ERR_USAGE,
+                             "a placed packet that dist_channel_place did "
+                             "not place");
+        placing = NULL;
+    }
     ch->placing = NULL;
-    if (placed != 0 &&
-        (placing == NULL || placed != ch->placing_len || len < 2 ||
-         pkt[0] != ETF_VERSION_MAGIC || pkt[1] != DIST_FRAG_CONT))
-        return dist_fail(err, DIST_ERR_USAGE,
-                         "a placed packet that dist_channel_place did not "
-                         "place");
+    ch->placing_first = 0;
     if (len == 0)
         return dist_fail(err, DIST_ERR_USAGE,
                          "a tick (an empty packet) is not a message");
@@ -371,7 +448,7 @@ int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
     case DIST_HEADER:
         return recv_whole(ch, pkt, len, 2, a, out, err);
     case DIST_FRAG_HEADER:
-        return recv_first(ch, pkt, len, a, out, err);
+        return recv_first(ch, pkt, len, placed, placing, a, out, err);
     case DIST_FRAG_CONT:
         return recv_cont(ch, pkt, len, placed, placing, a, out, err);
     default:

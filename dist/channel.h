@@ -92,10 +92,10 @@
  * Large messages without copies. A reassembled message's buffer becomes
  * the caller's arena's memory when the message is complete (the arena
  * gives it back to frags.pool, or free, with the terms). A caller that
- * reads the socket itself may also have the body of each continuation
- * received straight into that buffer (dist_channel_place), so that the
- * bytes of a large message are written once, by the kernel, and never
- * copied by edist.
+ * reads the socket itself may also have the body of each fragment, the
+ * first included, received straight into that buffer
+ * (dist_channel_place), so that the bytes of a large message are written
+ * once, by the kernel, and never copied by edist.
  *
  * Errors
  * ------
@@ -219,6 +219,7 @@ typedef struct dist_channel {
                                   dist_frag_keep_refs copies them */
     dist_frag_seq *placing;    /* dist_channel_place: the sequence whose
                                   buffer receives the next packet's body */
+    int placing_first;         /* ...opened for it: a first fragment */
     size_t placing_len;        /* and how many bytes of it */
 } dist_channel;
 
@@ -263,12 +264,18 @@ int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
  * so that its bytes go from the socket to their final place with no copy
  * in between. A caller with a packet under way (its first `have` bytes
  * in `head`, `total` in all; dist_reader_pending) asks; for a
- * continuation fragment (131,70) of a sequence in progress, with the
- * FragmentId due and at least DIST_PLACE_MIN bytes after its header, the
- * channel makes room at the end of the sequence's buffer (within the
- * limits of dist_frag_table) and returns 1: the bytes from offset *keep
- * on (*keep = DIST_FRAGMENT_HEADER_SIZE) belong at *dst, which has room
- * for total - *keep. The caller puts them there (dist_reader_divert) and,
+ * packet with at least DIST_PLACE_MIN bytes of message after its header,
+ * either
+ *   - a continuation fragment (131,70) of a sequence in progress, with
+ *     the FragmentId due: the channel makes room at the end of the
+ *     sequence's buffer (*keep = DIST_FRAGMENT_HEADER_SIZE), or
+ *   - a first fragment (131,69) of several, for a SequenceId not in
+ *     progress, whose header (the atom-cache refs included) is all in
+ *     `head`: the channel opens the sequence, with a buffer, at once
+ *     (*keep = the header's length),
+ * (within the limits of dist_frag_table) it returns 1: the bytes from
+ * offset *keep on belong at *dst, which has room for total - *keep. The
+ * caller puts them there (dist_reader_divert) and,
  * once the packet is complete, passes its first *keep bytes to
  * dist_channel_recv_placed, before any other packet. Returns 0 for
  * every other packet, which then arrives whole as usual, errors
@@ -280,7 +287,9 @@ int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
  * len are its first bytes, `placed` how many more went to the place the
  * channel gave. Checks the header as dist_channel_recv does. placed 0 is
  * dist_channel_recv itself; any other placed that does not answer the
- * last dist_channel_place gives DIST_ERR_USAGE. */
+ * last dist_channel_place gives DIST_ERR_USAGE. A sequence that
+ * dist_channel_place opened for a first fragment is dropped again if the
+ * call that follows is not for that fragment. */
 int dist_channel_recv_placed(dist_channel *ch, const uint8_t *pkt,
                              size_t len, size_t placed, etf_arena *a,
                              dist_msg *out, dist_error *err);
@@ -346,6 +355,14 @@ int dist_atom_cache_read(dist_atom_cache *cache, uint64_t flags,
 
 /* Empties every slot and frees the names. */
 void dist_atom_cache_release(dist_atom_cache *cache);
+
+/* Where the AtomCacheRefs part that starts at pkt[pos] ends, without
+ * reading it into a cache: 1 with *end if all of it is within the len
+ * bytes of pkt, 0 if not (cut short, or malformed: dist_atom_cache_read
+ * says which). For dist_channel_place, which must know where a first
+ * fragment's header ends before the packet is complete. */
+int dist_atom_cache_span(const uint8_t *pkt, size_t len, size_t pos,
+                         size_t *end);
 
 /* The send atom cache, around the encoding of each message (the steps
  * are explained at the top of atom_cache_send.c). init: empty, as the
