@@ -18,9 +18,9 @@
  *   1. dist_atom_out_collect walks the control message and the payload
  *      (their first DIST_ATOM_WALK terms: a long list costs nothing past
  *      that) and gives each distinct atom one of the message's refs, up to
- *      255 (erts's limit too). Its slot is a hash of its text; an atom
- *      whose slot another atom of the same message already took is simply
- *      not cached.
+ *      255 (erts's limit too). Its slot is one of two that a hash of its
+ *      text picks; an atom whose two slots other atoms of the same
+ *      message already took is simply not cached.
  *   2. The encoder (etf_encode_indexed) asks dist_atom_out_index for each
  *      atom it writes: the ref's index if the atom has one, else -1 and
  *      the atom goes in full.
@@ -48,30 +48,61 @@ void dist_atom_out_release(dist_atom_out *c)
     dist_atom_out_init(c);
 }
 
-/* FNV-1a of the text, folded onto the 2048 slots. */
+/* The slot of an atom: a hash of its length and of its first and last
+ * 8 bytes (all of them if fewer), so that it costs the same for any
+ * length; it runs twice per atom of every message sent. Atoms that
+ * share all three share a slot, and one of them then goes in full: the
+ * hash decides only what is cached, never what an atom is (the text is
+ * compared). */
 static unsigned slot_of(const char *name, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)name[i]) * 16777619u;
-    return (h ^ (h >> 16)) % DIST_ATOM_CACHE_SIZE;
+    uint64_t a = 0, b = 0;
+    if (len >= 8) {
+        memcpy(&a, name, 8);
+        memcpy(&b, name + len - 8, 8);
+    } else if (len > 0) {
+        memcpy(&a, name, len);
+    }
+    uint64_t h = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ len) *
+                 UINT64_C(0xFF51AFD7ED558CCD);
+    return (unsigned)(h >> 53); /* the top 11 bits: 0..2047 */
 }
+_Static_assert(DIST_ATOM_CACHE_SIZE == 1 << 11, "slot_of gives 11 bits");
 
 static int holds(const dist_atom_slot *s, const char *name, size_t len)
 {
     return s->name != NULL && s->len == len && memcmp(s->name, name, len) == 0;
 }
 
+/* An atom may sit in either of two slots, slot_of's and its neighbour
+ * (the other of the pair s, s ^ 1), so that two atoms of one message
+ * whose hashes meet can both be cached: with direct mapping, a message of
+ * 30 atoms would find two of them on one slot about one time in six. */
 static void add(dist_atom_out *c, const char *name, size_t len)
 {
     if (c->n == DIST_MAX_ATOM_CACHE_REFS || len > ETF_MAX_ATOM_BYTES)
         return;
-    unsigned s = slot_of(name, len);
-    if (c->ref_of[s] >= 0)
-        return; /* this atom already, or another one: that one keeps it */
-    dist_atom_slot *slot = &c->slot[s];
-    int fresh = !holds(slot, name, len);
+    unsigned s = slot_of(name, len), pair[2] = {s, s ^ 1u};
+    int fresh = 1;
+    for (int k = 0; k < 2; k++) {
+        if (holds(&c->slot[pair[k]], name, len)) {
+            if (c->ref_of[pair[k]] >= 0)
+                return; /* this atom has its ref already */
+            s = pair[k];
+            fresh = 0;
+            break;
+        }
+    }
     if (fresh) {
+        /* A slot this message does not use yet: the first of the pair,
+         * else the second, else the atom goes in full. */
+        if (c->ref_of[pair[0]] < 0)
+            s = pair[0];
+        else if (c->ref_of[pair[1]] < 0)
+            s = pair[1];
+        else
+            return;
+        dist_atom_slot *slot = &c->slot[s];
         if (slot->cap < len || slot->name == NULL) {
             size_t cap = len < 32 ? 32 : len;
             char *p = realloc(slot->name, cap);
@@ -84,6 +115,7 @@ static void add(dist_atom_out *c, const char *name, size_t len)
         slot->len = (uint16_t)len;
     }
     c->ref_of[s] = (int16_t)c->n;
+    c->seen[c->n] = name;
     c->used[c->n] = (uint16_t)s;
     c->fresh[c->n] = (uint8_t)fresh;
     c->n++;
@@ -143,8 +175,16 @@ int dist_atom_out_index(void *arg, const char *name, size_t len)
     if (c->n == 0 || len > ETF_MAX_ATOM_BYTES)
         return -1;
     unsigned s = slot_of(name, len);
-    int i = c->ref_of[s];
-    return i >= 0 && holds(&c->slot[s], name, len) ? i : -1;
+    for (int k = 0; k < 2; k++, s ^= 1u) {
+        int i = c->ref_of[s];
+        if (i < 0)
+            continue;
+        /* Mostly the very atom the walk saw: no need to compare text. */
+        if ((c->seen[i] == name && c->slot[s].len == len) ||
+            holds(&c->slot[s], name, len))
+            return i;
+    }
+    return -1;
 }
 
 /* LongAtoms: a new entry's text is longer than 255 bytes (an atom of

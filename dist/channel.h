@@ -167,6 +167,8 @@ typedef struct dist_atom_out {
                                              uses slot s, or -1 */
     uint16_t used[DIST_MAX_ATOM_CACHE_REFS]; /* ref i's slot */
     uint8_t fresh[DIST_MAX_ATOM_CACHE_REFS]; /* ref i is a new entry */
+    const char *seen[DIST_MAX_ATOM_CACHE_REFS]; /* the text the walk saw
+                                                   for ref i (the term's) */
     size_t n;                                /* refs of this message */
 } dist_atom_out;
 

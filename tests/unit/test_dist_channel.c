@@ -2110,6 +2110,25 @@ static void test_send_atom_cache(void **state)
     assert_int_equal(send_recv(tx, rx, &ctl, &pl2, 1, &out, &a, &m), 1);
     assert_true(etf_equal(&m.payload, &pl2));
 
+    /* Two atoms whose hashes meet ('prefix' and this module name do in
+     * atom_cache_send.c's slot_of): both are cached, one in the other
+     * slot of the pair; neither is written in full, now or the next
+     * time. */
+    etf_term two = etf_tuple(&a, 2);
+    two.u.elems[0] = etf_atom_z("Elixir.MyApp.Accounts.User");
+    two.u.elems[1] = etf_atom_z("prefix");
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(send_recv(tx, rx, &ctl, &two, 1, &out, &a, &m), 1);
+        assert_true(etf_equal(&m.payload, &two));
+        for (size_t i = 4; i + 8 <= out.len; i++) {
+            assert_false(out.data[i] == SMALL_ATOM_UTF8_EXT &&
+                         memcmp(out.data + i + 1, "\x06prefix", 7) == 0);
+            assert_false(i + 9 <= out.len &&
+                         out.data[i] == SMALL_ATOM_UTF8_EXT &&
+                         memcmp(out.data + i + 1, "\x1a" "Elixir.", 8) == 0);
+        }
+    }
+
     /* An atom of 300 bytes of UTF-8 (150 x U+00FC): LongAtoms, two-byte
      * lengths. */
     char longname[300];
