@@ -80,9 +80,8 @@ static size_t latin1_to_utf8(const uint8_t *s, size_t len, uint8_t *out)
     return j;
 }
 
-/* Puts text into a slot, growing its buffer if needed. */
-static int slot_store(dist_atom_slot *slot, const uint8_t *text, size_t len,
-                      dist_error *err)
+int dist_atom_slot_store(dist_atom_slot *slot, const void *text, size_t len,
+                         dist_error *err)
 {
     if (slot->name == NULL || slot->cap < len) {
         /* At least 32 bytes, so that most atoms never move again. */
@@ -132,7 +131,7 @@ static int store_new(dist_atom_slot *slot, uint64_t flags,
                              "the limit is 255", ix, at, len);
         uint8_t utf8[2 * ETF_MAX_ATOM_CHARS];
         size_t n = latin1_to_utf8(text, len, utf8);
-        return slot_store(slot, utf8, n, err);
+        return dist_atom_slot_store(slot, utf8, n, err);
     }
     if (!etf_utf8_valid(text, len))
         return dist_fail(err, DIST_ERR_PROTOCOL,
@@ -144,7 +143,7 @@ static int store_new(dist_atom_slot *slot, uint64_t flags,
                          "distribution header: the atom for cache slot %u "
                          "at offset %zu has %zu characters, the limit is "
                          "255", ix, at, chars);
-    return slot_store(slot, text, len, err);
+    return dist_atom_slot_store(slot, text, len, err);
 }
 
 int dist_atom_cache_span(const uint8_t *pkt, size_t len, size_t pos,

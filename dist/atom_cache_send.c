@@ -102,17 +102,9 @@ static void add(dist_atom_out *c, const char *name, size_t len)
             s = pair[1];
         else
             return;
-        dist_atom_slot *slot = &c->slot[s];
-        if (slot->cap < len || slot->name == NULL) {
-            size_t cap = len < 32 ? 32 : len;
-            char *p = realloc(slot->name, cap);
-            if (p == NULL)
-                return; /* no memory: this atom goes in full */
-            slot->name = p;
-            slot->cap = (uint16_t)cap;
-        }
-        memcpy(slot->name, name, len);
-        slot->len = (uint16_t)len;
+        dist_error ignored;
+        if (dist_atom_slot_store(&c->slot[s], name, len, &ignored) != 0)
+            return; /* no memory: this atom goes in full */
     }
     c->ref_of[s] = (int16_t)c->n;
     c->seen[c->n] = name;

@@ -358,6 +358,12 @@ int dist_atom_cache_read(dist_atom_cache *cache, uint64_t flags,
 /* Empties every slot and frees the names. */
 void dist_atom_cache_release(dist_atom_cache *cache);
 
+/* Puts `len` bytes of atom text into a slot of either cache, growing its
+ * buffer if needed. Returns 0, or -1 (DIST_ERR_NOMEM; the slot is as it
+ * was). */
+int dist_atom_slot_store(dist_atom_slot *slot, const void *text, size_t len,
+                         dist_error *err);
+
 /* Where the AtomCacheRefs part that starts at pkt[pos] ends, without
  * reading it into a cache: 1 with *end if all of it is within the len
  * bytes of pkt, 0 if not (cut short, or malformed: dist_atom_cache_read

@@ -171,6 +171,12 @@ void dist_proc_free_all(dist_node *n);
 int dist_link_find(const dist_proc *p, const etf_term *pid);
 void dist_link_remove(dist_proc *p, size_t i);
 int dist_link_add(dist_proc *p, const etf_term *pid);
+/* A new monitor, first in the node's list: its reference, and the remote
+ * pid and the watched name if given (NULL: none, or set later); peer is
+ * the node on the other side (NULL: ours). NULL if memory is short. */
+dist_mon *dist_mon_new(dist_node *n, dist_proc *local, int ours,
+                       const etf_term *ref, const etf_term *remote,
+                       const etf_term *name, const char *peer);
 void dist_mon_free(dist_mon *m);
 /* A monitor of ours on a remote process ended: 'DOWN' to the watcher. */
 void dist_mon_down(dist_node *n, dist_mon *m, const etf_term *reason);

@@ -516,14 +516,17 @@ out:
     etf_arena_release(&a);
 }
 
-static dist_mon *mon_new(dist_node *n, dist_proc *local, int ours,
-                         const etf_term *ref, const char *peer)
+dist_mon *dist_mon_new(dist_node *n, dist_proc *local, int ours,
+                       const etf_term *ref, const etf_term *remote,
+                       const etf_term *name, const char *peer)
 {
     dist_mon *m = calloc(1, sizeof *m);
     if (m == NULL)
         return NULL;
-    if (dist_key_make(ref, &m->ref) != 0) {
-        free(m);
+    if (dist_key_make(ref, &m->ref) != 0 ||
+        (remote != NULL && dist_key_make(remote, &m->remote) != 0) ||
+        (name != NULL && dist_key_make(name, &m->name) != 0)) {
+        dist_mon_free(m);
         return NULL;
     }
     m->ours = ours;
@@ -562,11 +565,11 @@ int dist_monitor(dist_proc *p, const etf_term *target, const char *node,
         if (peer == NULL)
             return -1;
     }
-    dist_mon *m = mon_new(n, p, 1, ref, peer ? peer->name : NULL);
+    dist_mon *m = dist_mon_new(n, p, 1, ref, NULL,
+                               target->type == ETF_ATOM ? target : NULL,
+                               peer ? peer->name : NULL);
     if (m == NULL)
         return dist_fail(err, DIST_ERR_NOMEM, "out of memory");
-    if (target->type == ETF_ATOM)
-        dist_key_make(target, &m->name);
     if (local) {
         dist_proc *q = target->type == ETF_PID
                            ? dist_proc_by_pid(n, target)

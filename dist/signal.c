@@ -123,20 +123,8 @@ static void got_monitor(dist_peer *p, const dist_ctl *c)
         reply(p, &e, payload ? &noproc : NULL);
         return;
     }
-    dist_mon *m = calloc(1, sizeof *m);
-    if (m == NULL)
-        return;
-    m->ours = 0;
-    m->local = proc;
-    snprintf(m->peer, sizeof m->peer, "%s", p->name);
-    if (dist_key_make(&c->ref, &m->ref) != 0 ||
-        dist_key_make(&c->from, &m->remote) != 0 ||
-        (c->to.type == ETF_ATOM && dist_key_make(&c->to, &m->name) != 0)) {
-        dist_mon_free(m);
-        return;
-    }
-    m->next = n->mons;
-    n->mons = m;
+    dist_mon_new(n, proc, 0, &c->ref, &c->from,
+                 c->to.type == ETF_ATOM ? &c->to : NULL, p->name);
 }
 
 /* DEMONITOR_P (theirs, on ours) and MONITOR_P_EXIT (ours, on theirs). */
@@ -178,21 +166,8 @@ static void got_spawn_reply(dist_peer *p, const dist_ctl *c, etf_arena *a)
     int ok = c->result.type == ETF_PID;
     if (ok && (c->spawn_flags & ERTS_DIST_SPAWN_FLAG_LINK))
         dist_link_add(proc, &c->result);
-    if (ok && (c->spawn_flags & ERTS_DIST_SPAWN_FLAG_MONITOR)) {
-        dist_mon *m = calloc(1, sizeof *m);
-        if (m != NULL) {
-            m->ours = 1;
-            m->local = proc;
-            snprintf(m->peer, sizeof m->peer, "%s", p->name);
-            if (dist_key_make(&c->ref, &m->ref) != 0 ||
-                dist_key_make(&c->result, &m->remote) != 0) {
-                dist_mon_free(m);
-            } else {
-                m->next = n->mons;
-                n->mons = m;
-            }
-        }
-    }
+    if (ok && (c->spawn_flags & ERTS_DIST_SPAWN_FLAG_MONITOR))
+        dist_mon_new(n, proc, 1, &c->ref, &c->result, NULL, p->name);
     etf_term t = etf_tuple(a, 4);
     if (t.u.elems == NULL)
         return;

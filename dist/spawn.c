@@ -28,7 +28,6 @@
  * monitor) are accepted and ignored: they tune a BEAM process (heap
  * sizes, priority) and mean nothing here.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,20 +134,9 @@ void dist_spawn_in(dist_peer *p, const dist_ctl *c, const etf_term *args,
     if (flags & ERTS_DIST_SPAWN_FLAG_MONITOR) {
         /* The requester watches the new process; the ReqId is the
          * monitor's reference. */
-        dist_mon *m = calloc(1, sizeof *m);
-        if (m != NULL) {
-            m->local = proc;
-            snprintf(m->peer, sizeof m->peer, "%s", p->name);
-        }
-        if (m == NULL || dist_key_make(&c->ref, &m->ref) != 0 ||
-            dist_key_make(&c->from, &m->remote) != 0) {
-            if (m != NULL)
-                dist_mon_free(m);
+        if (dist_mon_new(n, proc, 0, &c->ref, &c->from, NULL, p->name) ==
+            NULL)
             flags &= ~(unsigned)ERTS_DIST_SPAWN_FLAG_MONITOR;
-        } else {
-            m->next = n->mons;
-            n->mons = m;
-        }
     }
     reply(p, c, flags, dist_self(proc));
 
