@@ -41,24 +41,44 @@ static int reply(dist_peer *p, dist_ctl *c, const etf_term *payload)
     return dist_peer_send(p, c, payload, 0, NULL);
 }
 
-static void got_link(dist_peer *p, const dist_ctl *c)
+/* The process a signal is for: a pid, a registered name, or an alias
+ * (ALIAS_SEND, and ALTACT_SIG_SEND's targets). NULL if there is none
+ * (any more). */
+static dist_proc *target(dist_node *n, const etf_term *to)
 {
-    dist_node *n = p->node;
-    dist_proc *proc = dist_proc_by_pid(n, &c->to);
-    if (proc != NULL) {
-        dist_link_add(proc, &c->from);
-        return;
+    switch (to->type) {
+    case ETF_PID: return dist_proc_by_pid(n, to);
+    case ETF_ATOM: return dist_proc_by_name(n, to->u.atom, to->n);
+    case ETF_REF: return dist_alias_target(n, to);
+    default: return NULL;
     }
-    /* No such process: the linker gets an exit signal noproc. */
+}
+
+/* A LINK or MONITOR_P `c` for a process that does not exist: answered
+ * as if it had just ended with reason noproc, by `op`, or its PAYLOAD_
+ * form `payload_op` where the peer has DFLAG_EXIT_PAYLOAD. */
+static void answer_noproc(dist_peer *p, const dist_ctl *c, int op,
+                          int payload_op)
+{
     dist_ctl e = {0};
     int payload = (p->flags & DFLAG_EXIT_PAYLOAD) != 0;
     etf_term noproc = etf_atom_z("noproc");
-    e.op = payload ? DOP_PAYLOAD_EXIT : DOP_EXIT;
+    e.op = payload ? payload_op : op;
     e.from = c->to;
     e.to = c->from;
+    e.ref = c->ref; /* the monitor's; unused (type 0) for a link */
     if (!payload)
         e.reason = noproc;
     reply(p, &e, payload ? &noproc : NULL);
+}
+
+static void got_link(dist_peer *p, const dist_ctl *c)
+{
+    dist_proc *proc = dist_proc_by_pid(p->node, &c->to);
+    if (proc != NULL)
+        dist_link_add(proc, &c->from);
+    else /* the linker gets an exit signal noproc */
+        answer_noproc(p, c, DOP_EXIT, DOP_PAYLOAD_EXIT);
 }
 
 static void got_unlink_id(dist_peer *p, const dist_ctl *c)
@@ -106,21 +126,9 @@ static void got_link_exit(dist_peer *p, const dist_ctl *c,
 static void got_monitor(dist_peer *p, const dist_ctl *c)
 {
     dist_node *n = p->node;
-    dist_proc *proc = c->to.type == ETF_PID
-                          ? dist_proc_by_pid(n, &c->to)
-                          : dist_proc_by_name(n, c->to.u.atom,
-                                              c->to.n);
+    dist_proc *proc = target(n, &c->to); /* a pid or a name */
     if (proc == NULL) {
-        dist_ctl e = {0};
-        int payload = (p->flags & DFLAG_EXIT_PAYLOAD) != 0;
-        etf_term noproc = etf_atom_z("noproc");
-        e.op = payload ? DOP_PAYLOAD_MONITOR_P_EXIT : DOP_MONITOR_P_EXIT;
-        e.from = c->to;
-        e.to = c->from;
-        e.ref = c->ref;
-        if (!payload)
-            e.reason = noproc;
-        reply(p, &e, payload ? &noproc : NULL);
+        answer_noproc(p, c, DOP_MONITOR_P_EXIT, DOP_PAYLOAD_MONITOR_P_EXIT);
         return;
     }
     dist_mon_new(n, proc, 0, &c->ref, &c->from,
@@ -176,19 +184,6 @@ static void got_spawn_reply(dist_peer *p, const dist_ctl *c, etf_arena *a)
     t.u.elems[2] = etf_atom_z(ok ? "ok" : "error");
     t.u.elems[3] = c->result;
     dist_deliver(proc, a, &t, NULL);
-}
-
-/* The process a signal is for: a pid, a registered name, or an alias
- * (ALIAS_SEND, and ALTACT_SIG_SEND's targets). NULL if there is none
- * (any more). */
-static dist_proc *target(dist_node *n, const etf_term *to)
-{
-    switch (to->type) {
-    case ETF_PID: return dist_proc_by_pid(n, to);
-    case ETF_ATOM: return dist_proc_by_name(n, to->u.atom, to->n);
-    case ETF_REF: return dist_alias_target(n, to);
-    default: return NULL;
-    }
 }
 
 /* A message for one of our processes. */
