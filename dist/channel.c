@@ -402,6 +402,43 @@ int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
     return 1;
 }
 
+size_t dist_channel_ahead(const dist_channel *ch, size_t max, uint64_t *seq,
+                          uint64_t *id, uint8_t **dst)
+{
+    const dist_frag_seq *s = ch->placing;
+    if (s == NULL)
+        return 0;
+    /* A first fragment is FragmentId next_id + 1; a continuation being
+     * placed carries next_id, which its dist_channel_recv counts down. */
+    uint64_t due = ch->placing_first ? s->next_id : s->next_id - 1;
+    size_t end = s->len + ch->placing_len;
+    if (due < 2 || s->cap < end)
+        return 0;
+    uint64_t full = due - 1; /* FragmentIds due .. 2; 1 is the last */
+    size_t fit = (s->cap - end) / DIST_FRAGMENT_SIZE;
+    size_t k = full < fit ? (size_t)full : fit;
+    if (k > max)
+        k = max;
+    *seq = s->seq_id;
+    *id = due;
+    *dst = s->data + end;
+    return k;
+}
+
+void dist_channel_ahead_header(uint8_t out[DIST_AHEAD_HEADER], uint64_t seq,
+                               uint64_t id)
+{
+    size_t n = DIST_AHEAD_PACKET - 4;
+    out[0] = (uint8_t)(n >> 24);
+    out[1] = (uint8_t)(n >> 16);
+    out[2] = (uint8_t)(n >> 8);
+    out[3] = (uint8_t)n;
+    out[4] = ETF_VERSION_MAGIC;
+    out[5] = DIST_FRAG_CONT;
+    put64(out + 6, seq);
+    put64(out + 14, id);
+}
+
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
                       etf_arena *a, dist_msg *out, dist_error *err)
 {

@@ -285,6 +285,31 @@ int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
 int dist_channel_place(dist_channel *ch, const uint8_t *head, size_t have,
                        size_t total, size_t *keep, uint8_t **dst);
 
+/* What should follow the packet being placed (dist_channel_place), so
+ * that one read can take several fragments of a large message: erts
+ * cuts a message into DIST_FRAGMENT_SIZE pieces, so every continuation
+ * but the last is a packet of exactly DIST_AHEAD_PACKET bytes (its
+ * 4-byte length, 131, 70, SequenceId, FragmentId, then the piece).
+ * Returns how many such full continuations (at most max) come next
+ * and fit in the room the message's buffer already has, and sets *seq
+ * to their SequenceId, *id to the first one's FragmentId (the others
+ * count down from it) and *dst to where its piece goes (the others
+ * follow, DIST_FRAGMENT_SIZE apart). Returns 0 when nothing is being
+ * placed, or none would fit. A prediction only: each packet must still
+ * come through dist_channel_place and dist_channel_recv_placed, which
+ * then give these same places; one that differs goes the usual way. */
+#define DIST_AHEAD_PACKET (4 + DIST_FRAGMENT_HEADER_SIZE + DIST_FRAGMENT_SIZE)
+size_t dist_channel_ahead(const dist_channel *ch, size_t max, uint64_t *seq,
+                          uint64_t *id, uint8_t **dst);
+
+/* The first bytes of such a continuation: its 4-byte length, 131, 70,
+ * SequenceId `seq` and FragmentId `id`. A packet that starts with other
+ * bytes is not the one predicted (erts interleaves the fragments of
+ * messages that several processes send at once). */
+#define DIST_AHEAD_HEADER (4 + DIST_FRAGMENT_HEADER_SIZE)
+void dist_channel_ahead_header(uint8_t out[DIST_AHEAD_HEADER], uint64_t seq,
+                               uint64_t id);
+
 /* dist_channel_recv for a packet placed by dist_channel_place: pkt and
  * len are its first bytes, `placed` how many more went to the place the
  * channel gave. Checks the header as dist_channel_recv does. placed 0 is

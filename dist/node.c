@@ -70,6 +70,13 @@
  * message's buffer, the bytes it asks for past that body (readable). */
 #define DIST_READ_SIZE ((size_t)64 << 10)
 #define DIST_READ_PAST ((size_t)4 << 10)
+/* The most continuations of a large message one read takes whole,
+ * behind the body under way (readable, dist_channel_ahead): 2 MiB. Each
+ * read makes the kernel acknowledge what it took, and on loopback the
+ * acknowledgement sends the sender's next bytes on our time: with one
+ * read per 64 KiB fragment, receiving 1 MiB messages cost edist three
+ * times the CPU libei spends (bench/README.md). */
+#define DIST_AHEAD_MAX 32
 /* Bytes read from one peer in a row before the others get their turn. */
 #define DIST_READ_BURST ((size_t)4 << 20)
 
@@ -707,6 +714,87 @@ static int place(dist_peer *p)
     return 1;
 }
 
+/* A read past the body under way (readable): the continuations that
+ * should come next (dist_channel_ahead), their headers into hdr and
+ * their pieces straight to their places; then the tail. */
+typedef struct ahead {
+    size_t k;                 /* continuations predicted */
+    size_t rest;              /* bytes left of the body under way */
+    uint64_t seq, id;         /* the first one's SequenceId, FragmentId */
+    uint8_t *dst;             /* the first one's piece */
+    uint8_t hdr[DIST_AHEAD_MAX][DIST_AHEAD_HEADER];
+    uint8_t tail[DIST_READ_PAST];
+} ahead;
+
+/* Sets up the iovecs of a read ahead behind iov[0], the body under way;
+ * returns how many in all, or 0 if no continuation is due. */
+static int ahead_iov(dist_peer *p, ahead *ah, struct iovec *iov)
+{
+    ah->k = dist_channel_ahead(&p->ch, DIST_AHEAD_MAX, &ah->seq, &ah->id,
+                               &ah->dst);
+    if (ah->k == 0)
+        return 0;
+    ah->rest = iov[0].iov_len;
+    int n = 1;
+    for (size_t i = 0; i < ah->k; i++) {
+        iov[n].iov_base = ah->hdr[i];
+        iov[n++].iov_len = sizeof ah->hdr[i];
+        iov[n].iov_base = ah->dst + i * DIST_FRAGMENT_SIZE;
+        iov[n++].iov_len = DIST_FRAGMENT_SIZE;
+    }
+    iov[n].iov_base = ah->tail;
+    iov[n++].iov_len = sizeof ah->tail;
+    return n;
+}
+
+/* Hands the `got` bytes of a read ahead to the reader. While the packets
+ * are the continuations predicted, each header goes through the reader
+ * and the channel as usual (dist_channel_place then gives the place its
+ * piece is in already) and its piece is only counted. From the first
+ * packet that is anything else on, the bytes are the reader's to parse:
+ * all of them are copied to it, in order, before any is handled (they
+ * sit where the channel may write next). */
+static void ahead_commit(dist_peer *p, ahead *ah, size_t got)
+{
+    dist_reader *r = &p->in;
+    dist_error err;
+    size_t n = got < ah->rest ? got : ah->rest;
+    dist_reader_commit(r, n);
+    got -= n;
+    int track = 1;
+    for (size_t i = 0; i < ah->k && got > 0; i++) {
+        size_t h = got < sizeof ah->hdr[i] ? got : sizeof ah->hdr[i];
+        size_t b = got - h < DIST_FRAGMENT_SIZE ? got - h
+                                                : DIST_FRAGMENT_SIZE;
+        uint8_t *body = ah->dst + i * DIST_FRAGMENT_SIZE;
+        uint8_t want[DIST_AHEAD_HEADER];
+        dist_channel_ahead_header(want, ah->seq, ah->id - i);
+        got -= h + b;
+        if (track) {
+            packets(p); /* the previous piece, whole: its packet */
+            if (p->state != CONN_UP)
+                return;
+        }
+        if (dist_reader_feed(r, ah->hdr[i], h, &err) != 0)
+            goto fail;
+        track = track && h == sizeof want &&
+                memcmp(ah->hdr[i], want, sizeof want) == 0 && place(p);
+        if (track && r->div != body) {
+            dist_peer_kill(p, "internal error: a continuation placed "
+                              "elsewhere than dist_channel_ahead said");
+            return;
+        }
+        if (track)
+            dist_reader_commit(r, b);
+        else if (dist_reader_feed(r, body, b, &err) != 0)
+            goto fail;
+    }
+    if (dist_reader_feed(r, ah->tail, got, &err) == 0)
+        return;
+fail:
+    dist_peer_kill(p, err.message);
+}
+
 /* Reads what the socket holds. During the handshake the bytes go to the
  * engine (and what follows its end to the packet reader); afterwards
  * they go straight into the packet reader's buffer, or a diverted body
@@ -714,7 +802,9 @@ static int place(dist_peer *p)
  * socket has more, up to a bound so that one busy peer does not starve
  * the others. Past a diverted body a read takes only a little more
  * (DIST_READ_PAST): the next fragment's header, and not so much of its
- * body that this one could not be diverted too. */
+ * body that this one could not be diverted too; unless the fragments
+ * that follow are known (ahead_iov): then it takes them too, each piece
+ * straight to its place. */
 static void readable(dist_peer *p)
 {
     if (p->hs != NULL) {
@@ -741,6 +831,7 @@ static void readable(dist_peer *p)
             dist_peer_kill(p, err.message);
         return;
     }
+    ahead ah[1];
     size_t total = 0;
     while (p->state == CONN_UP && total < DIST_READ_BURST) {
         /* What has come whole is handled first, so that the reader holds
@@ -751,7 +842,7 @@ static void readable(dist_peer *p)
             return;
         int diverted = place(p);
         dist_error err;
-        struct iovec iov[2];
+        struct iovec iov[2 + 2 * DIST_AHEAD_MAX];
         int n = dist_reader_iov(&p->in,
                                 diverted ? DIST_READ_PAST : DIST_READ_SIZE,
                                 iov, &err);
@@ -759,6 +850,9 @@ static void readable(dist_peer *p)
             dist_peer_kill(p, err.message);
             return;
         }
+        int na = diverted && n == 2 ? ahead_iov(p, ah, iov) : 0;
+        if (na > 0)
+            n = na;
         ssize_t got = readv(p->fd, iov, n);
         if (got < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -769,9 +863,14 @@ static void readable(dist_peer *p)
             dist_peer_kill(p, "the node closed the connection");
             return;
         }
-        dist_reader_commit(&p->in, (size_t)got);
+        if (na > 0)
+            ahead_commit(p, ah, (size_t)got);
+        else
+            dist_reader_commit(&p->in, (size_t)got);
         total += (size_t)got;
-        size_t room = iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0);
+        size_t room = 0;
+        for (int i = 0; i < n; i++)
+            room += iov[i].iov_len;
         if ((size_t)got < room)
             return; /* the socket is empty for now */
     }
