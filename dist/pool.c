@@ -61,7 +61,7 @@ void *dist_pool_get(dist_pool *p, size_t size)
 {
     if (p != NULL) {
         size_t best = p->n_idle;
-        for (size_t i = 0; i < p->n_idle; i++) {
+        for (size_t i = p->n_idle; i-- > 0;) {
             size_t s = head_of(p->idle[i])->h.size;
             if (s >= size &&
                 (best == p->n_idle || s < head_of(p->idle[best])->h.size))
@@ -69,7 +69,8 @@ void *dist_pool_get(dist_pool *p, size_t size)
         }
         if (best < p->n_idle) {
             void *buf = p->idle[best];
-            p->idle[best] = p->idle[--p->n_idle];
+            memmove(&p->idle[best], &p->idle[best + 1],
+                    (--p->n_idle - best) * sizeof p->idle[0]);
             p->idle_bytes -= head_of(buf)->h.size;
             p->out++;
             return buf;

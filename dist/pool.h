@@ -35,7 +35,9 @@ dist_pool *dist_pool_new(size_t max_idle);
 void dist_pool_free(dist_pool *p);
 
 /* A buffer of at least `size` bytes: an idle one of the pool that is
- * large enough (the smallest such), else a new one. `p` may be NULL: the
+ * large enough (the smallest such; of equal ones, the one given back
+ * last, whose bytes are the likeliest to be in the CPU's cache still),
+ * else a new one. `p` may be NULL: the
  * buffer is then a plain one that dist_pool_put frees. NULL when out of
  * memory. */
 void *dist_pool_get(dist_pool *p, size_t size);

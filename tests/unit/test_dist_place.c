@@ -78,6 +78,29 @@ static void test_pool_reuses_smallest_fit(void **state)
     dist_pool_free(p);
 }
 
+/* Of idle buffers that fit equally well, the one given back last comes
+ * out first: its bytes are the likeliest to be in the CPU's cache still,
+ * where the next message is written. */
+static void test_pool_reuses_latest(void **state)
+{
+    (void)state;
+    dist_pool *p = dist_pool_new(1 << 20);
+    uint8_t *a = dist_pool_get(p, 4096), *b = dist_pool_get(p, 4096),
+            *c = dist_pool_get(p, 4096);
+    dist_pool_put(a);
+    dist_pool_put(b);
+    dist_pool_put(c);
+    assert_ptr_equal(dist_pool_get(p, 100), c);
+    dist_pool_put(c);
+    assert_ptr_equal(dist_pool_get(p, 100), c);
+    assert_ptr_equal(dist_pool_get(p, 100), b);
+    assert_ptr_equal(dist_pool_get(p, 100), a);
+    dist_pool_put(a);
+    dist_pool_put(b);
+    dist_pool_put(c);
+    dist_pool_free(p);
+}
+
 /* Past DIST_POOL_KEEP idle buffers or max_idle bytes, a buffer given back
  * is freed: had it been kept, it would be the smallest fit next time. */
 static void test_pool_limits(void **state)
@@ -728,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_pool_reuses_smallest_fit),
         cmocka_unit_test(test_pool_limits),
         cmocka_unit_test(test_pool_grow_plain_and_late_free),
+        cmocka_unit_test(test_pool_reuses_latest),
         cmocka_unit_test(test_reader_divert),
         cmocka_unit_test_setup_teardown(test_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_place_continuations, setup,
