@@ -29,7 +29,10 @@ NODE_PIDS=${NODE_PIDS:-}
 node_free_port() {
     local p
     for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 30000))
+        # Below Linux's ephemeral range (32768 and up by default), where
+        # an outgoing connection's local port, which no connect can see,
+        # would make the bind fail.
+        p=$((20000 + RANDOM % 12000))
         # Nothing answers on it now (a refused connect means free).
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
@@ -44,15 +47,22 @@ node_unique() {
 }
 
 node_epmd_start() {
-    local rel=$1 i
-    EPMD_PORT=$(node_free_port) || return 1
-    node_exec "$rel" epmd -port "$EPMD_PORT" -address 127.0.0.1 >/dev/null 2>&1 &
-    NODE_PIDS="$NODE_PIDS $!"
-    for i in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$EPMD_PORT") 2>/dev/null && return 0
-        sleep 0.05
+    local rel=$1 i try pid
+    # A port free when looked at may be taken before epmd binds it: then
+    # epmd exits, and another port is tried.
+    for try in 1 2 3 4 5; do
+        EPMD_PORT=$(node_free_port) || return 1
+        node_exec "$rel" epmd -port "$EPMD_PORT" -address 127.0.0.1 >/dev/null 2>&1 &
+        pid=$!
+        NODE_PIDS="$NODE_PIDS $pid"
+        for i in $(seq 1 100); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$EPMD_PORT") 2>/dev/null && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$pid" 2>/dev/null
     done
-    echo "epmd of OTP $rel did not start on port $EPMD_PORT" >&2
+    echo "epmd of OTP $rel did not start on port $EPMD_PORT (5 ports tried)" >&2
     return 1
 }
 
