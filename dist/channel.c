@@ -56,6 +56,19 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)v);
 }
 
+/* A fragment's packet header at h: the 4-byte length of a packet of
+ * `len` bytes, then 131, `kind` (DIST_FRAG_HEADER or DIST_FRAG_CONT),
+ * SequenceId, FragmentId. */
+static void put_frag_head(uint8_t *h, size_t len, uint8_t kind,
+                          uint64_t seq, uint64_t id)
+{
+    put32(h, (uint32_t)len);
+    h[4] = ETF_VERSION_MAGIC;
+    h[5] = kind;
+    put64(h + 6, seq);
+    put64(h + 14, id);
+}
+
 int dist_channel_init(dist_channel *ch, uint64_t flags, dist_error *err)
 {
     (void)err;
@@ -428,15 +441,7 @@ size_t dist_channel_ahead(const dist_channel *ch, size_t max, uint64_t *seq,
 void dist_channel_ahead_header(uint8_t out[DIST_AHEAD_HEADER], uint64_t seq,
                                uint64_t id)
 {
-    size_t n = DIST_AHEAD_PACKET - 4;
-    out[0] = (uint8_t)(n >> 24);
-    out[1] = (uint8_t)(n >> 16);
-    out[2] = (uint8_t)(n >> 8);
-    out[3] = (uint8_t)n;
-    out[4] = ETF_VERSION_MAGIC;
-    out[5] = DIST_FRAG_CONT;
-    put64(out + 6, seq);
-    put64(out + 14, id);
+    put_frag_head(out, DIST_AHEAD_PACKET - 4, DIST_FRAG_CONT, seq, id);
 }
 
 int dist_channel_recv(dist_channel *ch, const uint8_t *pkt, size_t len,
@@ -542,21 +547,15 @@ static int cut_in_place(size_t start, size_t atoms, size_t ctl_len,
                                                        : DIST_FRAGMENT_SIZE;
         uint8_t *to = dst + off + (size_t)i * cont_head;
         memmove(to, src + off, n);
-        uint8_t *h = to - cont_head;
-        put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + n));
-        h[4] = ETF_VERSION_MAGIC;
-        h[5] = DIST_FRAG_CONT;
-        put64(h + 6, seq_id);
-        put64(h + 14, count - i); /* FragmentId counts down to 1 */
+        /* FragmentId counts down to 1 */
+        put_frag_head(to - cont_head, DIST_FRAGMENT_HEADER_SIZE + n,
+                      DIST_FRAG_CONT, seq_id, count - i);
     }
     memmove(dst, src, first);
     uint8_t *h = out->data + start;
     memmove(h + 4 + DIST_FRAGMENT_HEADER_SIZE, h + 6, atoms);
-    put32(h, (uint32_t)(DIST_FRAGMENT_HEADER_SIZE + atoms + first));
-    h[4] = ETF_VERSION_MAGIC;
-    h[5] = DIST_FRAG_HEADER;
-    put64(h + 6, seq_id);
-    put64(h + 14, count);
+    put_frag_head(h, DIST_FRAGMENT_HEADER_SIZE + atoms + first,
+                  DIST_FRAG_HEADER, seq_id, count);
     out->len += grow;
     return 0;
 }
