@@ -54,7 +54,7 @@
     (HS_EDIST_FLAGS | DFLAG_DIST_HDR_ATOM_CACHE | DFLAG_FRAGMENTS |          \
      DFLAG_DIST_MONITOR | DFLAG_DIST_MONITOR_NAME | DFLAG_SPAWN |            \
      DFLAG_EXIT_PAYLOAD | DFLAG_SEND_SENDER | DFLAG_ALIAS |                  \
-     DFLAG_SMALL_ATOM_TAGS | DFLAG_ALTACT_SIG)
+     DFLAG_SMALL_ATOM_TAGS | DFLAG_ALTACT_SIG | DFLAG_UNICODE_IO)
 
 /* Bytes queued for a peer above which a sender waits (drain below). The
  * kernel's socket buffer is the real queue; ours only holds what it
@@ -153,7 +153,7 @@ int dist_node_new(const dist_node_opts *o, dist_node **out, dist_error *err)
     n->trace = o->trace;
     n->log = o->log;
     n->arg = o->arg;
-    n->listen_fd = n->epmd_fd = -1;
+    n->listen_fd = n->epmd_fd = n->extra_fd = -1;
     n->pool = dist_pool_new(DIST_POOL_IDLE);
     if (n->pool == NULL) {
         free(n);
@@ -182,6 +182,13 @@ void dist_node_watch(dist_node *n, dist_watch_fn fn, void *arg)
 }
 
 void dist_node_stop(dist_node *n) { n->stop = 1; }
+
+void dist_node_watch_fd(dist_node *n, int fd, dist_fd_fn fn, void *arg)
+{
+    n->extra_fd = fn != NULL ? fd : -1;
+    n->extra_fn = fn;
+    n->extra_arg = arg;
+}
 
 static void peer_free(dist_peer *p)
 {
@@ -316,6 +323,14 @@ dist_peer *dist_peer_find(dist_node *n, const char *name, size_t len)
 int dist_node_connected(const dist_node *n, const char *node)
 {
     return dist_peer_find((dist_node *)n, node, strlen(node)) != NULL;
+}
+
+uint64_t dist_node_peer_flags(const dist_node *n, const char *node)
+{
+    for (const dist_peer *p = n->peers; p != NULL; p = p->next)
+        if (p->state == CONN_UP && strcmp(p->name, node) == 0)
+            return p->flags;
+    return 0;
 }
 
 void dist_peer_kill(dist_peer *p, const char *reason)
@@ -915,7 +930,7 @@ static int64_t tick_all(dist_node *n)
 
 int dist_node_poll(dist_node *n, int timeout_ms, dist_error *err)
 {
-    size_t np = 2;
+    size_t np = 3;
     for (dist_peer *p = n->peers; p != NULL; p = p->next)
         np++;
     struct pollfd stack[64];
@@ -938,6 +953,12 @@ int dist_node_poll(dist_node *n, int timeout_ms, dist_error *err)
     if (n->epmd_fd >= 0) {
         epmd_at = (int)k;
         fds[k] = (struct pollfd){n->epmd_fd, POLLIN, 0};
+        who[k++] = NULL;
+    }
+    int extra_at = -1;
+    if (n->extra_fd >= 0) {
+        extra_at = (int)k;
+        fds[k] = (struct pollfd){n->extra_fd, POLLIN, 0};
         who[k++] = NULL;
     }
     for (dist_peer *p = n->peers; p != NULL; p = p->next) {
@@ -968,7 +989,11 @@ int dist_node_poll(dist_node *n, int timeout_ms, dist_error *err)
             if (fds[i].revents == 0)
                 continue;
             dist_peer *p = who[i];
-            if (p == NULL && (int)i == epmd_at) {
+            if (p == NULL && (int)i == extra_at) {
+                /* The callback may unwatch it, or watch another. */
+                if (n->extra_fd == fds[i].fd && n->extra_fn != NULL)
+                    n->extra_fn(n->extra_arg, fds[i].fd);
+            } else if (p == NULL && (int)i == epmd_at) {
                 dist_node_logf(n, "EPMD closed our registration: nodes "
                                "can no longer find %s by name (connections "
                                "go on)", n->name);

@@ -118,6 +118,11 @@ int dist_node_connect(dist_node *n, const char *node, uint16_t port,
 /* Whether a connection to `node` is up. */
 int dist_node_connected(const dist_node *n, const char *node);
 
+/* The distribution flags agreed with `node` (DFLAG_* of
+ * handshake/dflags.h), 0 if it is not connected: what the peer can do
+ * (DFLAG_SPAWN: spawn_request, OTP 23; DFLAG_ALIAS: aliases, OTP 24). */
+uint64_t dist_node_peer_flags(const dist_node *n, const char *node);
+
 /* Drops the connection to `node`, as erlang:disconnect_node/1: links and
  * monitors across it end with `noconnection`. */
 void dist_node_disconnect(dist_node *n, const char *node);
@@ -130,6 +135,14 @@ int dist_node_run(dist_node *n, int timeout_ms, dist_error *err);
 
 /* Makes dist_node_run return (from a handler or a signal handler). */
 void dist_node_stop(dist_node *n);
+
+/* Also waits for `fd` (standard input, say) to be readable, and calls
+ * fn(arg, fd) from dist_node_run or dist_receive when it is: the callback
+ * reads what it wants, typically turning it into a message to one of our
+ * processes (dist_send to itself), as a port sends its owner what it
+ * reads. One such fd at a time; fn NULL stops watching. */
+typedef void (*dist_fd_fn)(void *arg, int fd);
+void dist_node_watch_fd(dist_node *n, int fd, dist_fd_fn fn, void *arg);
 
 /* Called for every message that arrives from a connection, before it is
  * handled, with the control message as a line of text (dist_ctl_format)
@@ -224,6 +237,20 @@ int dist_spawn_request(dist_proc *p, const char *node, const char *module,
                        unsigned options, etf_arena *a, etf_term *req_id,
                        dist_error *err);
 
+/* The same with `group_leader` (a pid) as the new process's group
+ * leader, the process its I/O requests go to (NULL: p). */
+int dist_spawn_request_gl(dist_proc *p, const char *node,
+                          const char *module, const char *function,
+                          const etf_term *args, unsigned options,
+                          const etf_term *group_leader, etf_arena *a,
+                          etf_term *req_id, dist_error *err);
+
+/* Sends the exit signal `reason` from p to the process `to`
+ * (erlang:exit/2): `kill` ends any process; another reason ends one that
+ * does not trap exits, unless it is `normal`. */
+int dist_exit(dist_proc *p, const etf_term *to, const etf_term *reason,
+              dist_error *err);
+
 /* Aliases (erlang:alias/1, OTP 24): a reference, allocated in `a`, that
  * other processes can send to (dist_send, or `Alias ! Msg` in Erlang:
  * ALIAS_SEND between nodes) and that delivers to p for as long as it is
@@ -248,6 +275,117 @@ int dist_unalias(dist_proc *p, const etf_term *alias);
 int dist_node_spawnable(dist_node *n, const char *module,
                         const char *function, int arity,
                         dist_handler handler, void *arg, dist_error *err);
+
+/* ---------------------------------------------------------------------
+ * Calls (dist/call.c): Module:Function(Args) on another node
+ * ------------------------------------------------------------------- */
+
+/* How a call ended. */
+typedef enum dist_call_class {
+    DIST_CALL_RETURN, /* value: what it returned */
+    DIST_CALL_THROW,  /* value: the term thrown */
+    DIST_CALL_ERROR,  /* value: the error's reason; stack: its stack trace
+                         ([] if the node gave none) */
+    DIST_CALL_EXIT,   /* value: the exit reason */
+    DIST_CALL_BADRPC, /* through rex: value is Reason of {badrpc, Reason} */
+    DIST_CALL_FAILED  /* the call did not run, or did not end by itself:
+                         value says why (noconnection, killed, a spawn
+                         error such as system_limit) */
+} dist_call_class;
+
+typedef struct dist_call_result {
+    dist_call_class class;
+    etf_term value;
+    etf_term stack;
+} dist_call_result;
+
+/* A call under way. Private; on the caller's stack or in its struct. */
+typedef struct dist_call {
+    etf_arena arena;
+    etf_term tag, req_id;
+    int rex;
+    int pid_known;
+    etf_term pid_term;
+    etf_pid pid;
+    char pid_node[ETF_MAX_ATOM_BYTES + 1];
+} dist_call;
+
+#define DIST_CALL_REX 1 /* through rex even if the node can spawn */
+
+/* Starts Module:Function(Args) on `node` (connected) for p, with
+ * `group_leader` as the group leader of the call (NULL: p): through
+ * erpc:execute_call/4 (OTP 23 and later), else or with DIST_CALL_REX
+ * through rex. The answer comes to p's mailbox: hand every message to
+ * dist_call_take. Returns 0, or -1 with err (*c then needs no release). */
+int dist_call_start(dist_proc *p, const char *node, const char *module,
+                    const char *function, const etf_term *args,
+                    const etf_term *group_leader, unsigned flags,
+                    dist_call *c, dist_error *err);
+
+/* What `msg`, a message p received, is to call c: 0 not the call's; 1
+ * the call's, but not its end (the spawn reply, the link's 'EXIT'); 2 its
+ * answer, with *r (may be NULL) filled with terms that point into msg. */
+int dist_call_take(dist_call *c, const etf_term *msg, dist_call_result *r);
+
+/* The pid of the process running the call, once the node said (through
+ * rex never); NULL before. Valid until dist_call_release. */
+const etf_term *dist_call_pid(const dist_call *c);
+
+/* Stops the call: exit(Pid, kill) to its process, if it is known. */
+int dist_call_kill(dist_proc *p, dist_call *c, dist_error *err);
+
+void dist_call_release(dist_call *c);
+
+/* All of the above, waiting at most timeout_ms (< 0: for ever): returns
+ * 0 with *out, the message *r points into (free it with
+ * dist_message_free), or -1 with err (DIST_ERR_TIMEOUT: the call was
+ * killed). Other messages stay in p's mailbox. */
+int dist_apply(dist_proc *p, const char *node, const char *module,
+               const char *function, const etf_term *args, int timeout_ms,
+               dist_message **out, dist_call_result *r, dist_error *err);
+
+/* ---------------------------------------------------------------------
+ * A group leader (dist/io_server.c): remote I/O to our stdin and stdout
+ * ------------------------------------------------------------------- */
+
+typedef struct dist_io_server dist_io_server;
+
+typedef struct dist_io_opts {
+    int in_fd;  /* input requests read here; -1: they get eof */
+    int out_fd; /* output requests write here (UTF-8) */
+    int binary; /* 1: input comes as binaries (what Elixir's IO.gets
+                   expects), 0: as lists of characters (Erlang's) */
+} dist_io_opts;
+
+/* Makes p, a process with a mailbox, the I/O server of the calls that
+ * name it their group leader. NULL if memory is short. */
+dist_io_server *dist_io_new(dist_proc *p, const dist_io_opts *o);
+
+/* Frees it; a request under way gets no reply (its process is waiting
+ * on us: end the call, or the connection, first). */
+void dist_io_free(dist_io_server *io);
+
+/* Hand every message p receives to this first: returns 1 if it was the
+ * server's (it then owns and frees m), 0 if not (m is still yours). */
+int dist_io_take(dist_io_server *io, dist_message *m);
+
+/* While it serves a request that waits (for input, or for a format run
+ * on the requester's node), other I/O requests must stay in the mailbox,
+ * to be served in order: receive with a filter that skips messages for
+ * which dist_io_is_request is true while dist_io_busy is. */
+int dist_io_busy(const dist_io_server *io);
+int dist_io_is_request(const etf_term *msg);
+
+/* Appends chardata (a binary, or a deep, possibly improper list of
+ * characters and binaries: what put_chars carries and io_lib:format
+ * returns) to out as UTF-8, reading binaries as UTF-8, or as Latin-1
+ * bytes with `latin1`, as unicode:characters_to_binary/2 does. Returns 0,
+ * or -1 if t is not chardata. */
+int dist_io_chardata(const etf_term *t, int latin1, etf_buf *out);
+
+/* Changes the read mode (setopts([binary]) does it from the remote side
+ * too). */
+void dist_io_set_binary(dist_io_server *io, int binary);
 
 /* A new reference of our node, allocated in `a`. */
 etf_term dist_make_ref_node(dist_node *n, etf_arena *a);

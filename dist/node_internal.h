@@ -120,6 +120,9 @@ struct dist_node {
     void *arg;
     dist_watch_fn watch;
     void *watch_arg;
+    int extra_fd;                 /* dist_node_watch_fd; -1: none */
+    dist_fd_fn extra_fn;
+    void *extra_arg;
 
     int listen_fd, epmd_fd;
     uint16_t port;

@@ -633,6 +633,16 @@ int dist_spawn_request(dist_proc *p, const char *node, const char *module,
                        unsigned options, etf_arena *a, etf_term *req_id,
                        dist_error *err)
 {
+    return dist_spawn_request_gl(p, node, module, function, args, options,
+                                 NULL, a, req_id, err);
+}
+
+int dist_spawn_request_gl(dist_proc *p, const char *node,
+                          const char *module, const char *function,
+                          const etf_term *args, unsigned options,
+                          const etf_term *group_leader, etf_arena *a,
+                          etf_term *req_id, dist_error *err)
+{
     dist_node *n = p->node;
     uint32_t arity = 0;
     const etf_term *t = args;
@@ -677,7 +687,10 @@ int dist_spawn_request(dist_proc *p, const char *node, const char *module,
     c.op = DOP_SPAWN_REQUEST;
     c.ref = *req_id;
     c.from = p->self;
-    c.group_leader = p->self;
+    c.group_leader = group_leader != NULL ? *group_leader : p->self;
+    if (c.group_leader.type != ETF_PID)
+        return dist_fail(err, DIST_ERR_USAGE,
+                         "spawn_request: the group leader must be a pid");
     c.module = (etf_atom){module, (uint32_t)strlen(module)};
     c.function = (etf_atom){function, (uint32_t)strlen(function)};
     c.arity = arity;
@@ -687,6 +700,35 @@ int dist_spawn_request(dist_proc *p, const char *node, const char *module,
 }
 
 /* ---- exits ------------------------------------------------------------------------------ */
+
+int dist_exit(dist_proc *p, const etf_term *to, const etf_term *reason,
+              dist_error *err)
+{
+    dist_node *n = p->node;
+    if (to->type != ETF_PID)
+        return dist_fail(err, DIST_ERR_USAGE, "exit/2 needs a pid");
+    if (dist_is_local_pid(n, to)) {
+        dist_proc *q = dist_proc_by_pid(n, to);
+        if (q != NULL)
+            dist_exit_signal(q, &p->self, reason, 0);
+        return 0;
+    }
+    dist_peer *peer = dist_peer_for(n, &to->u.pid->node, err);
+    if (peer == NULL)
+        return -1;
+    /* EXIT2 carries the reason in the control message; with
+     * DFLAG_EXIT_PAYLOAD (OTP 22) it travels as the payload instead. */
+    int payload = (peer->flags & DFLAG_EXIT_PAYLOAD) != 0;
+    dist_ctl c = {0};
+    c.op = payload ? DOP_PAYLOAD_EXIT2 : DOP_EXIT2;
+    c.from = p->self;
+    c.to = *to;
+    c.has_payload = payload;
+    if (!payload)
+        c.reason = *reason;
+    return dist_peer_send(peer, &c, payload ? reason : NULL,
+                          p->self_pid.id, err);
+}
 
 static void proc_end(dist_proc *p, const etf_term *reason);
 

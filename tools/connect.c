@@ -1,7 +1,8 @@
 /*
  * connect.c -- from the command line's options to a connected,
  * authenticated dist_conn: the part every command that talks to a node
- * shares (ping now; rpc, eval and trace later).
+ * shares: a bare connection (ping), or a node of our own connected to
+ * it (rpc, eval, trace).
  *
  * It decides, in order:
  *   - the target: NODE as typed ("name@host", or "name" for this host),
@@ -25,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "dist/dist.h"
+#include "dist/node.h"
 #include "handshake/hs.h"
 #include "tools/edist.h"
 
@@ -60,56 +62,75 @@ int edist_find_cookie(const edist_opts *o, hs_cookie *out)
     return EXIT_OK;
 }
 
-int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
+/* Our node name, into our[HS_MAX_NAME + 1]: --name if given, else a
+ * unique hidden name on our host (*dynamic set: the node may name us
+ * instead, DFLAG_NAME_ME). Returns EXIT_OK or EXIT_USAGE after printing
+ * why. */
+static int our_name(const edist_opts *o, const hs_node_name *peer,
+                    uint32_t rnd, char *our, int *dynamic)
 {
     hs_error he;
     char this_host[256];
     edist_this_host(this_host, sizeof this_host);
+    *dynamic = 0;
+    if (o->name != NULL) {
+        hs_node_name mine;
+        if (hs_name_parse(o->name, this_host,
+                          peer->longnames ? HS_NAMES_LONG : HS_NAMES_SHORT,
+                          &mine, &he) != 0) {
+            edist_error("--name: %s (%s is a %s name, and a node only "
+                        "talks to nodes of its own kind)", he.message,
+                        peer->full, peer->longnames ? "long" : "short");
+            return EXIT_USAGE;
+        }
+        snprintf(our, HS_MAX_NAME + 1, "%s", mine.full);
+        return EXIT_OK;
+    }
+    char host[HS_MAX_NAME + 1], alive[64];
+    if (hs_name_local_host(peer, this_host, host, sizeof host, &he)) {
+        edist_error("%s", he.message);
+        return EXIT_USAGE;
+    }
+    hs_name_unique(alive, sizeof alive, (unsigned long)getpid(), rnd);
+    if (strlen(alive) + 1 + strlen(host) > HS_MAX_NAME) {
+        edist_error("the host name %s is too long for a node name", host);
+        return EXIT_USAGE;
+    }
+    size_t na = strlen(alive), nh = strlen(host);
+    memcpy(our, alive, na);
+    our[na] = '@';
+    memcpy(our + na + 1, host, nh + 1);
+    *dynamic = 1;
+    return EXIT_OK;
+}
+
+/* Prints a failure to connect, with what to do, and returns its code. */
+static int connect_fail(const dist_error *de)
+{
+    const char *hint = "";
+    if (de->code == DIST_ERR_AUTH)
+        hint = " (check the cookie: --cookie, --cookie-file, "
+               "RELEASE_COOKIE or ~/.erlang.cookie)";
+    else if (de->code == DIST_ERR_TIMEOUT)
+        hint = " (--timeout to wait longer)";
+    edist_error("%s%s", de->message, hint);
+    return dist_exit_code(de);
+}
+
+int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
+{
     hs_node_name peer;
     hs_cookie cookie;
     if (edist_parse_node(o, node, &peer) != EXIT_OK ||
         edist_find_cookie(o, &cookie) != EXIT_OK)
         return EXIT_USAGE;
-
-    /* Our name. */
     char our[HS_MAX_NAME + 1];
-    int dynamic = 0;
+    int dynamic;
     uint32_t rnd = 0;
     RAND_bytes((unsigned char *)&rnd, sizeof rnd);
-    if (o->name != NULL) {
-        hs_node_name mine;
-        if (hs_name_parse(o->name, this_host,
-                          peer.longnames ? HS_NAMES_LONG : HS_NAMES_SHORT,
-                          &mine, &he) != 0) {
-            edist_error("--name: %s (%s is a %s name, and a node only "
-                        "talks to nodes of its own kind)", he.message,
-                        peer.full, peer.longnames ? "long" : "short");
-            hs_cookie_clear(&cookie);
-            return EXIT_USAGE;
-        }
-        snprintf(our, sizeof our, "%s", mine.full);
-    } else {
-        char host[HS_MAX_NAME + 1], alive[64];
-        if (hs_name_local_host(&peer, this_host, host, sizeof host, &he)) {
-            edist_error("%s", he.message);
-            hs_cookie_clear(&cookie);
-            return EXIT_USAGE;
-        }
-        hs_name_unique(alive, sizeof alive, (unsigned long)getpid(), rnd);
-        if (strlen(alive) + 1 + strlen(host) > HS_MAX_NAME) {
-            edist_error("the host name %s is too long for a node name",
-                        host);
-            hs_cookie_clear(&cookie);
-            return EXIT_USAGE;
-        }
-        memcpy(our, alive, strlen(alive));
-        our[strlen(alive)] = '@';
-        memcpy(our + strlen(alive) + 1, host, strlen(host) + 1);
-        dynamic = 1;
-    }
-
     epmd_client ec;
-    if (edist_epmd_client(o, NULL, &ec) != 0) {
+    if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
+        edist_epmd_client(o, NULL, &ec) != 0) {
         hs_cookie_clear(&cookie);
         return EXIT_USAGE;
     }
@@ -128,16 +149,50 @@ int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
     dist_error de;
     int r = dist_connect(c, &co, &de);
     hs_cookie_clear(&cookie);
-    if (r != 0) {
-        int code = dist_exit_code(&de);
-        const char *hint = "";
-        if (de.code == DIST_ERR_AUTH)
-            hint = " (check the cookie: --cookie, --cookie-file, "
-                   "RELEASE_COOKIE or ~/.erlang.cookie)";
-        else if (de.code == DIST_ERR_TIMEOUT)
-            hint = " (--timeout to wait longer)";
-        edist_error("%s%s", de.message, hint);
-        return code;
+    return r != 0 ? connect_fail(&de) : EXIT_OK;
+}
+
+int edist_node_connect(const edist_opts *o, const char *node,
+                       dist_node **out, char *peer_name)
+{
+    hs_node_name peer;
+    hs_cookie cookie;
+    if (edist_parse_node(o, node, &peer) != EXIT_OK ||
+        edist_find_cookie(o, &cookie) != EXIT_OK)
+        return EXIT_USAGE;
+    char our[HS_MAX_NAME + 1];
+    int dynamic;
+    uint32_t rnd = 0;
+    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    epmd_client ec;
+    if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
+        edist_epmd_client(o, NULL, &ec) != 0) {
+        hs_cookie_clear(&cookie);
+        return EXIT_USAGE;
     }
+    dist_node_opts no = {0};
+    no.name = our;
+    no.cookie = cookie.value;
+    no.cookie_len = cookie.len;
+    no.creation = rnd | 4;
+    no.epmd_port = ec.port;
+    if (o->verbose) {
+        no.trace = edist_trace_stderr;
+        no.log = edist_trace_stderr;
+    }
+    dist_error de;
+    dist_node *n;
+    int r = dist_node_new(&no, &n, &de);
+    hs_cookie_clear(&cookie);
+    if (r != 0) {
+        edist_error("%s", de.message);
+        return dist_exit_code(&de);
+    }
+    if (dist_node_connect(n, peer.full, o->port, o->timeout_ms, &de) != 0) {
+        dist_node_free(n);
+        return connect_fail(&de);
+    }
+    snprintf(peer_name, HS_MAX_NAME + 1, "%s", peer.full);
+    *out = n;
     return EXIT_OK;
 }

@@ -157,6 +157,7 @@ int edist_common_option(edist_opts *o, int argc, char **argv, int *i)
                         "(500) or seconds (2s), more than 0", val);
             return -1;
         }
+        o->timeout_set = 1;
         return 1;
     }
     if (strcmp(a, "--oneline") == 0) {
@@ -322,6 +323,10 @@ int main(int argc, char **argv)
         return cmd_ping(argc - i, argv + i, &o);
     if (strcmp(cmd, "node") == 0)
         return cmd_node(argc - i, argv + i, &o);
+    if (strcmp(cmd, "rpc") == 0)
+        return cmd_rpc(argc - i, argv + i, &o);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - i, argv + i, &o);
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
         return EXIT_OK;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "dist/dist.h"
+#include "dist/node.h"
 #include "epmd/epmd.h"
 #include "etf/etf.h"
 #include "handshake/hs.h"
@@ -35,6 +36,7 @@ typedef struct edist_opts {
     const char *epmd_port; /* --epmd-port's value (already checked), or
                               NULL: then ERL_EPMD_PORT, else 4369 */
     int timeout_ms;        /* --timeout; 0 until main sets the default */
+    int timeout_set;       /* --timeout was given */
     /* Talking to a node (tools/connect.c). */
     const char *cookie;      /* --cookie, or NULL */
     const char *cookie_file; /* --cookie-file, or NULL */
@@ -98,10 +100,19 @@ int edist_find_cookie(const edist_opts *o, hs_cookie *out);
  * (dist_close it), or the exit code after printing the error. */
 int edist_connect(const edist_opts *o, const char *node, dist_conn *c);
 
+/* The same, as a node of our own (dist/node.h) with that one connection:
+ * what commands that run processes use (rpc, eval). Returns EXIT_OK with
+ * *out (dist_node_free it) and the peer's full name in
+ * peer_name[HS_MAX_NAME + 1], or the exit code after printing why. */
+int edist_node_connect(const edist_opts *o, const char *node,
+                       dist_node **out, char *peer_name);
+
 /* Subcommands: each returns an exit code. */
 int cmd_etf(int argc, char **argv, edist_opts *o);
 int cmd_names(int argc, char **argv, edist_opts *o);
 int cmd_ping(int argc, char **argv, edist_opts *o);
 int cmd_node(int argc, char **argv, edist_opts *o);
+int cmd_rpc(int argc, char **argv, edist_opts *o);
+int cmd_eval(int argc, char **argv, edist_opts *o);
 
 #endif
