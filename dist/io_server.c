@@ -494,10 +494,12 @@ static int serve(dist_io_server *io, const etf_term *r)
         if (ok && b.len > 0 && write_all(io->out_fd, b.data, b.len) != 0)
             io->last = error_atom(a, "terminated");
         else if (!ok) {
-            etf_term why = etf_tuple(a, 2);
+            /* As group.erl: {error, {put_chars, Enc, Chars}} */
+            etf_term why = etf_tuple(a, 3);
             if (why.u.elems != NULL) {
                 why.u.elems[0] = etf_atom_z("put_chars");
-                why.u.elems[1] = args[0];
+                why.u.elems[1] = etf_atom_z(latin1 ? "latin1" : "unicode");
+                why.u.elems[2] = args[0];
             }
             io->last = error_tuple(a, why);
         } else
@@ -513,9 +515,10 @@ static int serve(dist_io_server *io, const etf_term *r)
         io->last = error_tuple(a, args[1]);
         return 1;
     }
-    if (e != NULL && (etf_atom_is(&e[0], "get_line") ||
-                      etf_atom_is(&e[0], "get_password")) &&
-        nargs <= 1) {
+    if ((e != NULL && etf_atom_is(&e[0], "get_line") && nargs == 1) ||
+        (e != NULL && etf_atom_is(&e[0], "get_password") && nargs == 0 &&
+         has_enc) ||
+        etf_atom_is(r, "get_password")) {
         if (io->wait != IO_WAIT_INPUT && nargs == 1)
             prompt(io, &args[0]);
         size_t len = line_len(io);

@@ -80,6 +80,8 @@ int edist_remote_call(edist_remote *r, const edist_opts *o,
     dist_error err;
     dist_call call, detect;
     int detecting = 0;
+    if (r->elixir > 0)
+        dist_io_set_binary(r->io, 1);
     if (r->elixir < 0) {
         etf_arena a;
         etf_arena_init(&a);
@@ -301,12 +303,29 @@ int edist_remote_show(edist_remote *r, const edist_opts *o,
         etf_buf_release(&text);
         return EXIT_REMOTE;
     }
-    case DIST_CALL_BADRPC:
+    case DIST_CALL_BADRPC: {
+        /* rex says {badrpc, {'EXIT', {Reason, Stack}}} for an error and
+         * {badrpc, {'EXIT', Reason}} for an exit: shown as those. */
+        const etf_term *v = &res->value;
+        if (v->type == ETF_TUPLE && v->n == 2 &&
+            etf_atom_is(&v->u.elems[0], "EXIT")) {
+            const etf_term *x = &v->u.elems[1];
+            dist_call_result as = {DIST_CALL_EXIT, *x, etf_nil()};
+            if (x->type == ETF_TUPLE && x->n == 2 &&
+                x->u.elems[1].type == ETF_LIST &&
+                x->u.elems[1].u.elems[0].type == ETF_TUPLE) {
+                as.class = DIST_CALL_ERROR;
+                as.value = x->u.elems[0];
+                as.stack = x->u.elems[1];
+            }
+            return edist_remote_show(r, o, &as);
+        }
         fflush(stdout);
         fprintf(stderr, "** {badrpc, ...}: the call failed on %s:\n   ",
                 r->node);
         edist_remote_print(r, o, &res->value, stderr);
         return EXIT_REMOTE;
+    }
     case DIST_CALL_FAILED:
         fflush(stdout);
         if (etf_atom_is(&res->value, "noconnection")) {
