@@ -13,7 +13,7 @@
  * The driver scans, parses and evaluates the source there, and answers
  * {edist_value, Value} or {edist_syntax, Location, Message}; an
  * exception in the user's code travels as the call's own (dist/call.c).
- * The driver, in Erlang (tests/integration/rpc.test checks on every
+ * The driver, in Erlang (tests/integration/eval_driver.test checks on every
  * release that it parses to exactly DRIVER_AST; keep them together):
  *
  * BEGIN DRIVER
@@ -46,7 +46,7 @@
  *          {error, {Loc, M, D}, _} ->
  *              {edist_syntax, Loc, M:format_error(D)}
  *      end
- *  end)()..
+ *  end)().
  * END DRIVER
  *
  * Elixir code goes to Code.eval_string/1, which Elixir nodes have.
