@@ -290,8 +290,12 @@ int edist_remote_show(edist_remote *r, const edist_opts *o,
         etf_buf text = {0};
         if (format_on_node(r, res, &text) == 0) {
             const char *t = text.data ? (const char *)text.data : "";
+            size_t n = text.len;
+            while (n > 0 && t[n - 1] == '\n')
+                n--;
             /* IEx's text starts with "** (", the Erlang shell's not. */
-            fprintf(stderr, "%s%s\n", strncmp(t, "** ", 3) ? "** " : "", t);
+            fprintf(stderr, "%s%.*s\n", strncmp(t, "** ", 3) ? "** " : "",
+                    (int)n, t);
         } else {
             fprintf(stderr, "** exception %s: ", class_name(res->class));
             edist_remote_print(r, o, &res->value, stderr);
