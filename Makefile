@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 # The flags every file is built with, whatever CFLAGS says.
 STD_FLAGS := -std=c11 -D_DEFAULT_SOURCE -DEDIST_VERSION=\"0.1.0\" -Wall -Wextra -Werror -Wshadow \
              -Wno-missing-field-initializers -I.
-LDLIBS  += -lcrypto -lz -lm
+LDLIBS  += -lz -lm
 
 LAYERS  := etf epmd handshake dist
 LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))

@@ -40,7 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
+#include "handshake/hs.h"
 
 #include "dist/internal.h"
 #include "dist/node_internal.h"
@@ -142,8 +142,7 @@ int dist_node_new(const dist_node_opts *o, dist_node **out, dist_error *err)
     n->cookie_len = clen;
     n->creation = o->creation;
     while (n->creation == 0 &&
-           RAND_bytes((unsigned char *)&n->creation, sizeof n->creation) ==
-               1)
+           hs_random_bytes(&n->creation, sizeof n->creation) == 0)
         ;
     if (n->creation == 0)
         n->creation = (uint32_t)getpid() | 1;
@@ -646,7 +645,7 @@ static void handshake_step(dist_peer *p)
                 /* erl_call -R and the like: give it a name of its own. */
                 char name[HS_MAX_NAME + 32]; /* too long: refused below */
                 uint32_t rnd = 0;
-                RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+                hs_random_bytes(&rnd, sizeof rnd);
                 snprintf(name, sizeof name, "c%u_%u@%s", ++n->next_pid,
                          rnd % 100000, r->peer_name);
                 if (hs_decide_named(hs, name, rnd | 1) != 0)

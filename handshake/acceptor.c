@@ -278,7 +278,7 @@ static void recv_reply(hs_ctx *hs, const uint8_t *m, size_t len)
     uint32_t theirs = hs_get_u32(m + 1);
     uint8_t want[16];
     if (hs_digest(hs->cookie, hs->cookie_len, hs->our_challenge, want) != 0) {
-        hs_fail(hs, HS_ERR_INTERNAL, "OpenSSL has no MD5 (a FIPS-only build?)");
+        hs_fail(hs, HS_ERR_INTERNAL, "cannot compute the MD5 digest");
         return;
     }
     if (!hs_digest_equal(want, m + 5)) {

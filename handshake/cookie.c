@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "handshake/hs.h"
 
@@ -129,7 +128,7 @@ static int read_cookie_file(const char *path, int check_mode, hs_cookie *out,
         if (r < 0) {
             int e = errno;
             close(fd);
-            OPENSSL_cleanse(buf, len);
+            hs_wipe(buf, len);
             return cookie_error(err, HS_ERR_USAGE, "cannot read the cookie file "
                                 "%s: %s", path, strerror(e));
         }
@@ -138,14 +137,14 @@ static int read_cookie_file(const char *path, int check_mode, hs_cookie *out,
         len += (size_t)r;
         if (len == cap) {
             close(fd);
-            OPENSSL_cleanse(buf, len);
+            hs_wipe(buf, len);
             return cookie_error(err, HS_ERR_USAGE, "the cookie file %s is larger "
                                 "than %zu bytes: not a cookie", path, cap);
         }
     }
     close(fd);
     int rc = hs_cookie_parse(buf, len, path, out, err);
-    OPENSSL_cleanse(buf, len);
+    hs_wipe(buf, len);
     return rc;
 }
 
@@ -224,5 +223,5 @@ int hs_cookie_find(const hs_cookie_env *env, hs_cookie *out, hs_error *err)
 
 void hs_cookie_clear(hs_cookie *c)
 {
-    OPENSSL_cleanse(c, sizeof *c);
+    hs_wipe(c, sizeof *c);
 }

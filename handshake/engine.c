@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "handshake/internal.h"
 
@@ -121,7 +120,7 @@ int hs_init(hs_ctx *hs, hs_role role, const hs_config *cfg)
         hs->our_challenge = cfg->challenge;
     } else if (hs_challenge_random(&hs->our_challenge) != 0) {
         hs_fail(hs, HS_ERR_INTERNAL,
-                "OpenSSL's random generator gave no bytes for the challenge");
+                "the kernel gave no random bytes for the challenge");
         return -1;
     }
 
@@ -136,7 +135,7 @@ int hs_init(hs_ctx *hs, hs_role role, const hs_config *cfg)
 
 void hs_clear(hs_ctx *hs)
 {
-    OPENSSL_cleanse(hs, sizeof *hs);
+    hs_wipe(hs, sizeof *hs);
 }
 
 /* ---------------------------------------------------------------------
@@ -371,8 +370,7 @@ int hs_send_digest_msg(hs_ctx *hs, uint8_t tag, int with_challenge,
 {
     uint8_t digest[16];
     if (hs_digest(hs->cookie, hs->cookie_len, their_challenge, digest) != 0) {
-        hs_fail(hs, HS_ERR_INTERNAL, "OpenSSL has no MD5 (a FIPS-only "
-                "build?); the distribution handshake cannot work without it");
+        hs_fail(hs, HS_ERR_INTERNAL, "cannot compute the MD5 digest");
         return -1;
     }
     size_t start = hs_msg_begin(hs);

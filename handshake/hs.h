@@ -141,7 +141,7 @@ typedef enum hs_errcode {
                           was nok or not_allowed), or it answered "false"
                           to our alive */
     HS_ERR_USAGE,      /* a bad hs_config, or a call out of turn */
-    HS_ERR_INTERNAL    /* OpenSSL could not give random bytes or MD5 */
+    HS_ERR_INTERNAL    /* the kernel could not give random bytes */
 } hs_errcode;
 
 typedef struct hs_error {
@@ -333,22 +333,40 @@ const hs_result *hs_get_result(const hs_ctx *hs);
 const hs_error *hs_get_error(const hs_ctx *hs);
 
 /* ---------------------------------------------------------------------
- * The digest (OpenSSL)
+ * The digest (digest.c, md5.c, random.c)
  * ------------------------------------------------------------------- */
 
 /* out = MD5(cookie ++ decimal(challenge)): the 16 bytes a node sends to
  * prove it knows the cookie (dist_util:gen_digest/2). The challenge is
- * unsigned, written without sign or leading zeros. Returns 0, or -1 if
- * OpenSSL has no MD5 (a FIPS-only build). */
+ * unsigned, written without sign or leading zeros. Returns 0. */
 int hs_digest(const uint8_t *cookie, size_t cookie_len, uint32_t challenge,
               uint8_t out[16]);
 
 /* Non-zero if the two digests are equal, compared in constant time. */
 int hs_digest_equal(const uint8_t a[16], const uint8_t b[16]);
 
-/* A challenge from OpenSSL's random generator. Returns 0, or -1 if it
- * could not be seeded. */
+/* A challenge from the kernel's random generator. Returns 0, or -1 if
+ * it could give none. */
 int hs_challenge_random(uint32_t *out);
+
+/* n random bytes from the kernel (getrandom(2), else /dev/urandom), for
+ * challenges and creations. Returns 0, or -1 if there are none. */
+int hs_random_bytes(void *out, size_t n);
+
+/* MD5 (RFC 1321), md5.c: init, any number of updates, final (which
+ * wipes the context). */
+typedef struct hs_md5 {
+    uint32_t state[4];
+    uint64_t len;      /* bytes so far */
+    uint8_t buf[64];   /* the start of an unfinished block */
+} hs_md5;
+void hs_md5_init(hs_md5 *m);
+void hs_md5_update(hs_md5 *m, const void *data, size_t n);
+void hs_md5_final(hs_md5 *m, uint8_t out[16]);
+
+/* Zeroes n bytes in a way the compiler may not leave out (for cookies
+ * and digest state). */
+void hs_wipe(void *p, size_t n);
 
 /* ---------------------------------------------------------------------
  * The cookie

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "dist/dist.h"
 #include "dist/node.h"
 #include "handshake/hs.h"
@@ -127,7 +125,7 @@ int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
     char our[HS_MAX_NAME + 1];
     int dynamic;
     uint32_t rnd = 0;
-    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    hs_random_bytes(&rnd, sizeof rnd);
     epmd_client ec;
     if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
         edist_epmd_client(o, NULL, &ec) != 0) {
@@ -163,7 +161,7 @@ int edist_node_connect(const edist_opts *o, const char *node,
     char our[HS_MAX_NAME + 1];
     int dynamic;
     uint32_t rnd = 0;
-    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    hs_random_bytes(&rnd, sizeof rnd);
     epmd_client ec;
     if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
         edist_epmd_client(o, NULL, &ec) != 0) {

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "tools/edist.h"
 
 static const char usage[] =
@@ -285,10 +283,6 @@ int edist_epmd_fail(const epmd_error *err)
 
 int main(int argc, char **argv)
 {
-    /* edist uses OpenSSL for MD5 and random numbers only: reading the
-     * system's openssl.cnf would cost every run a millisecond for
-     * nothing. */
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     edist_opts o = {0};
     o.format = ETF_FORMAT_ERLANG;
     o.timeout_ms = EDIST_DEFAULT_TIMEOUT_MS;
