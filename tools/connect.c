@@ -115,65 +115,71 @@ static int connect_fail(const dist_error *de)
     return dist_exit_code(de);
 }
 
-int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
-{
+/* What both ways of connecting need, worked out from the options: the
+ * peer, the cookie (wipe it), our name, a random number for the
+ * creation, EPMD's port. Returns EXIT_OK, or EXIT_USAGE after printing
+ * why (nothing to wipe then). */
+typedef struct target {
     hs_node_name peer;
     hs_cookie cookie;
-    if (edist_parse_node(o, node, &peer) != EXIT_OK ||
-        edist_find_cookie(o, &cookie) != EXIT_OK)
-        return EXIT_USAGE;
     char our[HS_MAX_NAME + 1];
     int dynamic;
-    uint32_t rnd = 0;
-    hs_random_bytes(&rnd, sizeof rnd);
+    uint32_t rnd;
+    uint16_t epmd_port;
+} target;
+
+static int prepare(const edist_opts *o, const char *node, target *t)
+{
+    if (edist_parse_node(o, node, &t->peer) != EXIT_OK ||
+        edist_find_cookie(o, &t->cookie) != EXIT_OK)
+        return EXIT_USAGE;
+    t->rnd = 0;
+    hs_random_bytes(&t->rnd, sizeof t->rnd);
     epmd_client ec;
-    if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
+    if (our_name(o, &t->peer, t->rnd, t->our, &t->dynamic) != EXIT_OK ||
         edist_epmd_client(o, NULL, &ec) != 0) {
-        hs_cookie_clear(&cookie);
+        hs_cookie_clear(&t->cookie);
         return EXIT_USAGE;
     }
+    t->epmd_port = ec.port;
+    return EXIT_OK;
+}
+
+int edist_connect(const edist_opts *o, const char *node, dist_conn *c)
+{
+    target t;
+    if (prepare(o, node, &t) != EXIT_OK)
+        return EXIT_USAGE;
     dist_connect_opts co = {0};
-    co.peer = &peer;
+    co.peer = &t.peer;
     co.port = o->port;
-    co.epmd_port = ec.port;
-    co.our_name = our;
-    co.dynamic_name = dynamic;
-    co.creation = rnd | 4; /* not 0, and not the 1..3 of old nodes */
-    co.cookie = cookie.value;
-    co.cookie_len = cookie.len;
+    co.epmd_port = t.epmd_port;
+    co.our_name = t.our;
+    co.dynamic_name = t.dynamic;
+    co.creation = t.rnd | 4; /* not 0, and not the 1..3 of old nodes */
+    co.cookie = t.cookie.value;
+    co.cookie_len = t.cookie.len;
     co.timeout_ms = o->timeout_ms;
     if (o->verbose)
         co.trace = edist_trace_stderr;
     dist_error de;
     int r = dist_connect(c, &co, &de);
-    hs_cookie_clear(&cookie);
+    hs_cookie_clear(&t.cookie);
     return r != 0 ? connect_fail(&de) : EXIT_OK;
 }
 
 int edist_node_connect(const edist_opts *o, const char *node,
                        dist_node **out, char *peer_name)
 {
-    hs_node_name peer;
-    hs_cookie cookie;
-    if (edist_parse_node(o, node, &peer) != EXIT_OK ||
-        edist_find_cookie(o, &cookie) != EXIT_OK)
+    target t;
+    if (prepare(o, node, &t) != EXIT_OK)
         return EXIT_USAGE;
-    char our[HS_MAX_NAME + 1];
-    int dynamic;
-    uint32_t rnd = 0;
-    hs_random_bytes(&rnd, sizeof rnd);
-    epmd_client ec;
-    if (our_name(o, &peer, rnd, our, &dynamic) != EXIT_OK ||
-        edist_epmd_client(o, NULL, &ec) != 0) {
-        hs_cookie_clear(&cookie);
-        return EXIT_USAGE;
-    }
     dist_node_opts no = {0};
-    no.name = our;
-    no.cookie = cookie.value;
-    no.cookie_len = cookie.len;
-    no.creation = rnd | 4;
-    no.epmd_port = ec.port;
+    no.name = t.our;
+    no.cookie = t.cookie.value;
+    no.cookie_len = t.cookie.len;
+    no.creation = t.rnd | 4;
+    no.epmd_port = t.epmd_port;
     if (o->verbose) {
         no.trace = edist_trace_stderr;
         no.log = edist_trace_stderr;
@@ -181,16 +187,17 @@ int edist_node_connect(const edist_opts *o, const char *node,
     dist_error de;
     dist_node *n;
     int r = dist_node_new(&no, &n, &de);
-    hs_cookie_clear(&cookie);
+    hs_cookie_clear(&t.cookie);
     if (r != 0) {
         edist_error("%s", de.message);
         return dist_exit_code(&de);
     }
-    if (dist_node_connect(n, peer.full, o->port, o->timeout_ms, &de) != 0) {
+    if (dist_node_connect(n, t.peer.full, o->port, o->timeout_ms, &de) !=
+        0) {
         dist_node_free(n);
         return connect_fail(&de);
     }
-    snprintf(peer_name, HS_MAX_NAME + 1, "%s", peer.full);
+    snprintf(peer_name, HS_MAX_NAME + 1, "%s", t.peer.full);
     *out = n;
     return EXIT_OK;
 }

@@ -27,6 +27,21 @@ enum {
 /* How long a command waits for the network when --timeout is not given. */
 #define EDIST_DEFAULT_TIMEOUT_MS 10000
 
+/* The --help lines of the options that say how to reach a node, for the
+ * commands that connect to one. */
+#define EDIST_CONNECT_HELP                                                   \
+    "  --cookie COOKIE       the cookie (default: --cookie-file, else the\n" \
+    "                        RELEASE_COOKIE environment variable, else\n"    \
+    "                        ~/.erlang.cookie)\n"                            \
+    "  --cookie-file FILE    read the cookie from FILE\n"                    \
+    "  --name NAME           our node name (default: edist_<pid>_<random>)\n"\
+    "  --shortnames, --longnames\n"                                          \
+    "                        force the kind of node names (default: from\n" \
+    "                        NODE's host part)\n"                            \
+    "  --port PORT           the node's distribution port: skip EPMD\n"     \
+    "  --epmd-port PORT      EPMD's port (default: ERL_EPMD_PORT, else 4369)\n" \
+    "  -v                    print every protocol message on stderr\n"
+
 /* Options every command understands. */
 typedef struct edist_opts {
     etf_format format;
