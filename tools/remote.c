@@ -79,7 +79,7 @@ int edist_remote_call(edist_remote *r, const edist_opts *o,
 {
     dist_error err;
     dist_call call, detect;
-    int detecting = 0;
+    int detecting = 0, detect_started = 0;
     if (r->elixir > 0)
         dist_io_set_binary(r->io, 1);
     if (r->elixir < 0) {
@@ -92,6 +92,7 @@ int edist_remote_call(edist_remote *r, const edist_opts *o,
             detecting = dist_call_start(r->me, r->node, "application",
                                         "get_key", &dargs, NULL, flags,
                                         &detect, &err) == 0;
+            detect_started = detecting;
         }
         etf_arena_release(&a);
         if (!detecting)
@@ -99,7 +100,7 @@ int edist_remote_call(edist_remote *r, const edist_opts *o,
     }
     if (dist_call_start(r->me, r->node, module, function, args, NULL,
                         flags, &call, &err) != 0) {
-        if (detecting)
+        if (detect_started)
             dist_call_release(&detect);
         edist_error("%s", err.message);
         return dist_exit_code(&err);
@@ -153,7 +154,7 @@ int edist_remote_call(edist_remote *r, const edist_opts *o,
         }
         dist_message_free(m); /* not for us: a late 'EXIT', a stray */
     }
-    if (detecting)
+    if (detect_started)
         dist_call_release(&detect);
     if (r->elixir < 0)
         r->elixir = 0;
