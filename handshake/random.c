@@ -46,7 +46,8 @@ int hs_random_bytes(void *out, size_t n)
 
 void hs_wipe(void *p, size_t n)
 {
-    volatile unsigned char *v = p;
-    while (n-- > 0)
-        *v++ = 0;
+    /* explicit_bzero (glibc 2.25, musl 1.1.20): a memset the compiler
+     * may not leave out, as it could a memset of memory about to be
+     * freed. */
+    explicit_bzero(p, n);
 }
