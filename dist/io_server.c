@@ -137,10 +137,16 @@ static int put_utf8(etf_buf *b, uint32_t c)
  * characters and binaries) as UTF-8, the way
  * unicode:characters_to_binary(Chars, In) reads it: with `latin1`,
  * binaries are bytes and characters must be below 256; else binaries
- * are UTF-8. Returns 0, or -1 if it is not chardata. The decoder bounds
- * the nesting, and so this recursion. */
-int dist_io_chardata(const etf_term *t, int latin1, etf_buf *out)
+ * are UTF-8. Returns 0, or -1 if it is not chardata, or nested deeper
+ * than CHARDATA_DEPTH (text never is; a hostile peer's list could be, a
+ * million levels deep, and this recursion must not run out of stack). */
+#define CHARDATA_DEPTH 1000
+
+static int chardata(const etf_term *t, int latin1, etf_buf *out,
+                    unsigned depth)
 {
+    if (depth > CHARDATA_DEPTH)
+        return -1;
     switch (t->type) {
     case ETF_NIL:
         return 0;
@@ -167,17 +173,22 @@ int dist_io_chardata(const etf_term *t, int latin1, etf_buf *out)
         return 0;
     case ETF_LIST:
         for (uint32_t i = 0; i < t->n; i++) {
-            if (dist_io_chardata(&t->u.elems[i], latin1, out) != 0)
+            if (chardata(&t->u.elems[i], latin1, out, depth + 1) != 0)
                 return -1;
         }
         /* An improper tail may only be a binary. */
         if (t->u.elems[t->n].type != ETF_NIL &&
             t->u.elems[t->n].type != ETF_BINARY)
             return -1;
-        return dist_io_chardata(&t->u.elems[t->n], latin1, out);
+        return chardata(&t->u.elems[t->n], latin1, out, depth + 1);
     default:
         return -1;
     }
+}
+
+int dist_io_chardata(const etf_term *t, int latin1, etf_buf *out)
+{
+    return chardata(t, latin1, out, 0);
 }
 
 static int is_encoding(const etf_term *t)

@@ -280,6 +280,14 @@ static void test_chardata(void **state)
     const char *bad = "[1 | 2]";
     assert_int_equal(etf_parse(bad, strlen(bad), &a, &t, &e), 0);
     assert_int_equal(dist_io_chardata(&t, 0, &b), -1);
+    /* Nested deeper than any text: refused, not a stack overflow. */
+    etf_term deep = etf_nil();
+    for (int i = 0; i < 100000; i++) {
+        etf_term l = etf_list(&a, 1);
+        l.u.elems[0] = deep;
+        deep = l;
+    }
+    assert_int_equal(dist_io_chardata(&deep, 0, &b), -1);
     const char *sur = "[16#D800]";
     assert_int_equal(etf_parse(sur, strlen(sur), &a, &t, &e), 0);
     assert_int_equal(dist_io_chardata(&t, 0, &b), -1);
