@@ -33,7 +33,7 @@ static const char rpc_usage[] =
     "Erlang's. An exception is shown as the node's shell shows it, on\n"
     "stderr, and edist exits 1. Ctrl-C stops the call.\n"
     "\n"
-    "Options (before or after the command):\n"
+    "Options (before FUN: after it, every word is an ARG, -1 too):\n"
     "  --timeout MS|Ns       stop the call (its process is killed) if it\n"
     "                        has not returned after MS milliseconds or N\n"
     "                        seconds, and exit 5 (default: no limit on the\n"
