@@ -38,7 +38,7 @@
 #include <string.h>
 
 #include "dist/internal.h"
-#include "dist/node.h"
+#include "dist/node_internal.h"
 
 int dist_call_start(dist_proc *p, const char *node, const char *module,
                     const char *function, const etf_term *args,
@@ -138,15 +138,10 @@ int dist_call_take(dist_call *c, const etf_term *msg, dist_call_result *r)
     if (msg->n == 4 && etf_atom_is(&e[0], "spawn_reply") &&
         etf_equal(&e[1], &c->req_id)) {
         if (etf_atom_is(&e[2], "ok") && e[3].type == ETF_PID) {
-            c->pid_known = 1;
-            c->pid = *e[3].u.pid;
-            c->pid_term = e[3];
-            c->pid_term.u.pid = &c->pid;
-            c->pid.node.name = c->pid_node;
-            if (e[3].u.pid->node.len >= sizeof c->pid_node)
-                return 1; /* cannot happen: atoms are shorter */
-            memcpy(c->pid_node, e[3].u.pid->node.name,
-                   e[3].u.pid->node.len);
+            /* Kept past the message, to kill the call with. */
+            if (!c->pid_known &&
+                dist_copy_term(&e[3], &c->arena, &c->pid) == 0)
+                c->pid_known = 1;
             return 1;
         }
         r->class = DIST_CALL_FAILED;
@@ -167,14 +162,14 @@ int dist_call_take(dist_call *c, const etf_term *msg, dist_call_result *r)
     }
     /* {'EXIT', Pid, Reason} from the link: the 'DOWN' says the same. */
     if (msg->n == 3 && etf_atom_is(&e[0], "EXIT") && c->pid_known &&
-        etf_equal(&e[1], &c->pid_term))
+        etf_equal(&e[1], &c->pid))
         return 1;
     return 0;
 }
 
 const etf_term *dist_call_pid(const dist_call *c)
 {
-    return c->pid_known ? &c->pid_term : NULL;
+    return c->pid_known ? &c->pid : NULL;
 }
 
 int dist_call_kill(dist_proc *p, dist_call *c, dist_error *err)
@@ -182,7 +177,7 @@ int dist_call_kill(dist_proc *p, dist_call *c, dist_error *err)
     if (!c->pid_known)
         return 0;
     etf_term kill = etf_atom_z("kill");
-    return dist_exit(p, &c->pid_term, &kill, err);
+    return dist_exit(p, &c->pid, &kill, err);
 }
 
 void dist_call_release(dist_call *c)

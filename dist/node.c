@@ -326,10 +326,8 @@ int dist_node_connected(const dist_node *n, const char *node)
 
 uint64_t dist_node_peer_flags(const dist_node *n, const char *node)
 {
-    for (const dist_peer *p = n->peers; p != NULL; p = p->next)
-        if (p->state == CONN_UP && strcmp(p->name, node) == 0)
-            return p->flags;
-    return 0;
+    const dist_peer *p = dist_peer_find((dist_node *)n, node, strlen(node));
+    return p != NULL ? p->flags : 0;
 }
 
 void dist_peer_kill(dist_peer *p, const char *reason)

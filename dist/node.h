@@ -305,9 +305,7 @@ typedef struct dist_call {
     etf_term tag, req_id;
     int rex;
     int pid_known;
-    etf_term pid_term;
-    etf_pid pid;
-    char pid_node[ETF_MAX_ATOM_BYTES + 1];
+    etf_term pid;     /* the call's process, in arena, once known */
 } dist_call;
 
 #define DIST_CALL_REX 1 /* through rex even if the node can spawn */

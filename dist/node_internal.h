@@ -30,6 +30,10 @@ int dist_key_is(const dist_key *k, const etf_term *t);
 void dist_key_free(dist_key *k);
 /* The term again, allocated in `a` (pointing into k's bytes). */
 int dist_key_term(const dist_key *k, etf_arena *a, etf_term *out);
+/* A copy of t in `a` that owns its bytes: for a message that changes
+ * hands between two of our processes, or a term kept after its
+ * message is freed. */
+int dist_copy_term(const etf_term *t, etf_arena *a, etf_term *out);
 
 /* One connection to another node. */
 enum conn_state { CONN_HANDSHAKE, CONN_UP, CONN_DEAD };

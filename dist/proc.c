@@ -79,9 +79,7 @@ int dist_key_term(const dist_key *k, etf_arena *a, etf_term *out)
     return etf_decode(k->bytes, k->len, NULL, a, out, &e);
 }
 
-/* A copy of t in `a` that owns its bytes: for a message that changes
- * hands between two of our processes. */
-static int copy_term(const etf_term *t, etf_arena *a, etf_term *out)
+int dist_copy_term(const etf_term *t, etf_arena *a, etf_term *out)
 {
     dist_key k;
     if (dist_key_make(t, &k) != 0)
@@ -249,7 +247,7 @@ int dist_send(dist_proc *from, const etf_term *to, const etf_term *msg,
         etf_arena a;
         etf_arena_init(&a);
         etf_term copy;
-        if (copy_term(msg, &a, &copy) != 0) {
+        if (dist_copy_term(msg, &a, &copy) != 0) {
             etf_arena_release(&a);
             return dist_fail(err, DIST_ERR_USAGE, "cannot copy a message");
         }
@@ -501,7 +499,7 @@ void dist_mon_down(dist_node *n, dist_mon *m, const etf_term *reason)
     down.u.elems[2] = etf_atom_z("process");
     down.u.elems[3] = object;
     etf_term r;
-    if (copy_term(reason, &a, &r) != 0)
+    if (dist_copy_term(reason, &a, &r) != 0)
         goto out;
     down.u.elems[4] = r;
     /* peer[] and the atoms above live in m: copy the whole message so
@@ -509,7 +507,7 @@ void dist_mon_down(dist_node *n, dist_mon *m, const etf_term *reason)
     etf_arena b;
     etf_arena_init(&b);
     etf_term msg;
-    if (copy_term(&down, &b, &msg) == 0)
+    if (dist_copy_term(&down, &b, &msg) == 0)
         dist_deliver(m->local, &b, &msg, NULL);
     etf_arena_release(&b);
 out:
@@ -755,7 +753,7 @@ void dist_exit_signal(dist_proc *p, const etf_term *from,
         etf_term msg;
         etf_arena b;
         etf_arena_init(&b);
-        if (copy_term(&t, &b, &msg) == 0)
+        if (dist_copy_term(&t, &b, &msg) == 0)
             dist_deliver(p, &b, &msg, NULL);
         etf_arena_release(&b);
     }
