@@ -55,7 +55,6 @@
 #define READ_CHUNK 65536
 
 enum io_wait { IO_IDLE, IO_WAIT_CALL, IO_WAIT_INPUT };
-enum io_call { CALL_PUT_CHARS, CALL_GET_UNTIL };
 
 struct dist_io_server {
     dist_proc *p;
@@ -74,13 +73,12 @@ struct dist_io_server {
     etf_term last;            /* the reply of the last step */
     etf_arena scratch;        /* replies built for the current request */
     enum io_wait wait;
-    /* A call under way for it: a remote format or a get_until step. */
-    enum io_call call_kind;
+    /* A call under way for the current step: a remote format, or a
+     * get_until step; which, the step says. */
     dist_call call;
     int call_active;
     dist_message *until_msg;  /* the last get_until answer (its Cont) */
     etf_term until_cont;
-    etf_term until_mfa;       /* {M, F, ExtraArgs}, in req */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -195,6 +193,15 @@ static int is_encoding(const etf_term *t)
 {
     return etf_atom_is(t, "unicode") || etf_atom_is(t, "latin1") ||
            etf_atom_is(t, "utf8");
+}
+
+/* Whether request r, a tuple, is Latin-1: it says latin1, or it has no
+ * encoding at all (the forms of peers without DFLAG_UNICODE_IO). */
+static int request_latin1(const etf_term *r)
+{
+    if (r->n >= 2 && is_encoding(&r->u.elems[1]))
+        return etf_atom_is(&r->u.elems[1], "latin1");
+    return 1;
 }
 
 static etf_term error_tuple(etf_arena *a, etf_term why)
@@ -424,8 +431,7 @@ static void prompt(dist_io_server *io, const etf_term *t)
 /* ---- one request ----------------------------------------------------------- */
 
 /* Starts a call for the current request on the requester's node. */
-static int start_call(dist_io_server *io, enum io_call kind,
-                      const etf_term *m, const etf_term *f,
+static int start_call(dist_io_server *io, const etf_term *m, const etf_term *f,
                       const etf_term *args)
 {
     if (m->type != ETF_ATOM || f->type != ETF_ATOM ||
@@ -451,7 +457,6 @@ static int start_call(dist_io_server *io, enum io_call kind,
                         &err) != 0)
         return -1;
     io->call_active = 1;
-    io->call_kind = kind;
     io->wait = IO_WAIT_CALL;
     return 0;
 }
@@ -471,7 +476,9 @@ static int until_step(dist_io_server *io, int latin1)
         const uint8_t *s = take_input(io, n);
         data = s ? input_data(io, s, n, latin1) : etf_atom_z("eof");
     }
-    const etf_term *mfa = io->until_mfa.u.elems;
+    /* M, F and ExtraArgs are the request's last three elements. */
+    const etf_term *req = &io->steps[io->step];
+    const etf_term *mfa = &req->u.elems[req->n - 3];
     const etf_term *extra = &mfa[2];
     uint32_t nextra = extra->type == ETF_LIST ? extra->n
                       : extra->type == ETF_STRING ? extra->n : 0;
@@ -484,7 +491,7 @@ static int until_step(dist_io_server *io, int latin1)
         args.u.elems[2 + i] = extra->type == ETF_LIST
                                   ? extra->u.elems[i]
                                   : etf_int(extra->u.bytes[i]);
-    return start_call(io, CALL_GET_UNTIL, &mfa[0], &mfa[1], &args);
+    return start_call(io, &mfa[0], &mfa[1], &args);
 }
 
 /* Serves `r`. Returns 1 done (io->last holds the reply), 0 waiting. */
@@ -495,7 +502,7 @@ static int serve(dist_io_server *io, const etf_term *r)
     uint32_t n = e ? r->n : 0;
     /* The forms without the encoding (no DFLAG_UNICODE_IO) are Latin-1. */
     int has_enc = n >= 2 && is_encoding(&e[1]);
-    int latin1 = has_enc ? etf_atom_is(&e[1], "latin1") : 1;
+    int latin1 = e != NULL && request_latin1(r);
     const etf_term *args = e ? e + 1 + has_enc : NULL;
     uint32_t nargs = e ? n - 1 - (uint32_t)has_enc : 0;
 
@@ -519,9 +526,7 @@ static int serve(dist_io_server *io, const etf_term *r)
         return 1;
     }
     if (e != NULL && etf_atom_is(&e[0], "put_chars") && nargs == 3) {
-        io->until_mfa = *r; /* kept for the error reply's F */
-        if (start_call(io, CALL_PUT_CHARS, &args[0], &args[1], &args[2]) ==
-            0)
+        if (start_call(io, &args[0], &args[1], &args[2]) == 0)
             return 0;
         io->last = error_tuple(a, args[1]);
         return 1;
@@ -566,15 +571,6 @@ static int serve(dist_io_server *io, const etf_term *r)
     if (e != NULL && etf_atom_is(&e[0], "get_until") && nargs == 4) {
         if (io->wait == IO_IDLE) {
             prompt(io, &args[0]);
-            etf_term mfa = etf_tuple(a, 3);
-            if (mfa.u.elems == NULL) {
-                io->last = error_atom(a, "enomem");
-                return 1;
-            }
-            mfa.u.elems[0] = args[1];
-            mfa.u.elems[1] = args[2];
-            mfa.u.elems[2] = args[3];
-            io->until_mfa = mfa;
             io->until_cont = etf_nil();
         }
         if (until_step(io, latin1) != 0) {
@@ -688,10 +684,9 @@ static void call_done(dist_io_server *io, dist_message *m,
     dist_call_release(&io->call);
     io->call_active = 0;
     io->wait = IO_IDLE;
-    if (io->call_kind == CALL_PUT_CHARS) {
-        const etf_term *req = &io->until_mfa;
-        int latin1 = req->n == 5 ? etf_atom_is(&req->u.elems[1], "latin1")
-                                 : 1;
+    const etf_term *req = &io->steps[io->step];
+    int latin1 = request_latin1(req);
+    if (etf_atom_is(&req->u.elems[0], "put_chars")) {
         const etf_term *f = &req->u.elems[req->n - 2];
         etf_buf b = {0};
         if (r->class == DIST_CALL_RETURN &&
@@ -711,8 +706,6 @@ static void call_done(dist_io_server *io, dist_message *m,
     /* get_until: {done, Result, Rest} or {more, Cont}. */
     const etf_term *v = &r->value;
     const etf_term *e = v->type == ETF_TUPLE ? v->u.elems : NULL;
-    const etf_term *req = &io->steps[io->step];
-    int latin1 = req->n == 6 ? etf_atom_is(&req->u.elems[1], "latin1") : 1;
     if (r->class == DIST_CALL_RETURN && e && v->n == 3 &&
         etf_atom_is(&e[0], "done")) {
         /* Rest goes back in front of the input. */
