@@ -163,8 +163,7 @@ static char *read_stdin(size_t *len)
 }
 
 /* {edist_syntax, Location, Message}: as the shell says it, "* 1:7: ...". */
-static void syntax_error(const edist_remote *r, const etf_term *loc,
-                         const etf_term *msg)
+static void syntax_error(const etf_term *loc, const etf_term *msg)
 {
     etf_buf text = {0};
     const etf_term *l = loc->type == ETF_TUPLE && loc->n == 2
@@ -181,7 +180,6 @@ static void syntax_error(const edist_remote *r, const etf_term *loc,
     else
         fprintf(stderr, "syntax error\n");
     etf_buf_release(&text);
-    (void)r;
 }
 
 int cmd_eval(int argc, char **argv, edist_opts *o)
@@ -297,7 +295,7 @@ int cmd_eval(int argc, char **argv, edist_opts *o)
         } else if (!elixir && e && v->n == 3 &&
                    etf_atom_is(&e[0], "edist_syntax")) {
             fflush(stdout);
-            syntax_error(&r, &e[1], &e[2]);
+            syntax_error(&e[1], &e[2]);
             code = EXIT_USAGE;
         } else {
             edist_error("eval: %s answered what edist did not ask for:",

@@ -9,7 +9,6 @@
  * outcome is shown are tools/remote.c's.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "tools/remote.h"
@@ -89,35 +88,26 @@ static int atom_arg(const char *what, const char *text, int alias,
 int cmd_rpc(int argc, char **argv, edist_opts *o)
 {
     const char *pos[3] = {NULL, NULL, NULL};
-    const char **args = NULL;
-    int npos = 0, nargs = 0;
+    int npos = 0;
     unsigned flags = 0;
-    /* Options anywhere before the arguments; after FUN, everything is an
-     * ARG (a negative number must not be read as an option), except
-     * after `--`. */
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    if (rest == NULL) {
-        edist_error("out of memory");
-        return EXIT_USAGE;
-    }
-    int dashdash = 0;
-    for (int i = 1; i < argc; i++) {
+    /* Options go before FUN (after `--`, words are NODE, MOD and FUN
+     * whatever they look like); every word after FUN is an ARG, so that
+     * a negative number is not read as an option. */
+    int i = 1, dashdash = 0;
+    for (; i < argc && npos < 3; i++) {
         const char *a = argv[i];
-        if (!dashdash && npos < 3) {
+        if (!dashdash) {
             if (strcmp(a, "--") == 0) {
                 dashdash = 1;
                 continue;
             }
             int r = edist_common_option(o, argc, argv, &i);
-            if (r < 0) {
-                free(rest);
+            if (r < 0)
                 return EXIT_USAGE;
-            }
             if (r > 0)
                 continue;
             if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
                 fputs(rpc_usage, stdout);
-                free(rest);
                 return EXIT_OK;
             }
             if (strcmp(a, "--rex") == 0) {
@@ -127,35 +117,28 @@ int cmd_rpc(int argc, char **argv, edist_opts *o)
             if (a[0] == '-' && a[1] != 0) {
                 edist_error("rpc: unknown option '%s' (see edist rpc --help)",
                             a);
-                free(rest);
                 return EXIT_USAGE;
             }
         }
-        if (npos < 3)
-            pos[npos++] = a;
-        else
-            rest[nargs++] = argv[i];
+        pos[npos++] = a;
     }
-    args = (const char **)rest;
+    char **args = argv + i;
+    int nargs = argc - i;
     if (npos < 3) {
         if (npos == 0)
             fputs(rpc_usage, stderr);
         else
             edist_error("rpc: give NODE, MOD and FUN, then the arguments "
                         "(see edist rpc --help)");
-        free(rest);
         return EXIT_USAGE;
     }
     char mod[ETF_MAX_ATOM_BYTES + 1], fun[ETF_MAX_ATOM_BYTES + 1];
     if (atom_arg("MOD", pos[1], 1, mod) != 0 ||
-        atom_arg("FUN", pos[2], 0, fun) != 0) {
-        free(rest);
+        atom_arg("FUN", pos[2], 0, fun) != 0)
         return EXIT_USAGE;
-    }
     if (nargs > 255) {
         edist_error("rpc: %d arguments: a function takes 255 at most",
                     nargs);
-        free(rest);
         return EXIT_USAGE;
     }
     etf_arena a;
@@ -163,22 +146,19 @@ int cmd_rpc(int argc, char **argv, edist_opts *o)
     etf_term list = nargs ? etf_list(&a, (uint32_t)nargs) : etf_nil();
     if (nargs && list.u.elems == NULL) {
         edist_error("out of memory");
-        free(rest);
         etf_arena_release(&a);
         return EXIT_USAGE;
     }
-    for (int i = 0; i < nargs; i++) {
+    for (int k = 0; k < nargs; k++) {
         etf_error e;
-        if (etf_parse(args[i], strlen(args[i]), &a, &list.u.elems[i], &e) !=
+        if (etf_parse(args[k], strlen(args[k]), &a, &list.u.elems[k], &e) !=
             0) {
             edist_error("rpc: argument %d, '%s', is not a term: %u:%u: %s",
-                        i + 1, args[i], e.line, e.column, e.message);
-            free(rest);
+                        k + 1, args[k], e.line, e.column, e.message);
             etf_arena_release(&a);
             return EXIT_USAGE;
         }
     }
-    free(rest);
 
     edist_remote r;
     int code = edist_remote_open(o, pos[0], &r);
